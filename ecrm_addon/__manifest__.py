@@ -1,0 +1,31 @@
+{
+    "name": "e-CRM for online shops",
+    "summary": "Unified customer profile, multichannel cases with escalation, "
+    "RFM segments and contact-pressure limits on the shop's own data",
+    "version": "18.0.1.0.0",
+    "category": "Sales/CRM",
+    "website": "https://github.com/ecrm-addon/ecrm_addon",
+    "author": "ecrm_addon contributors",
+    "license": "LGPL-3",
+    "application": True,
+    "installable": True,
+    "depends": [
+        "sale_management",
+        "sale_stock",
+        "account",
+        "mass_mailing",
+        "mass_mailing_sms",
+        "portal",
+        "phone_validation",
+    ],
+    "external_dependencies": {"python": ["phonenumbers"]},
+    "data": [
+        "security/ecrm_groups.xml",
+        "security/ir.model.access.csv",
+        "views/res_config_settings_views.xml",
+        "views/ecrm_menus.xml",
+    ],
+    "demo": [
+        "demo/ecrm_demo.xml",
+    ],
+}

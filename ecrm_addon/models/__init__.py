@@ -1,0 +1,3 @@
+from . import ecrm_demo
+from . import res_company
+from . import res_config_settings

@@ -1,0 +1,85 @@
+import random
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+
+class EcrmDemo(models.AbstractModel):
+    """Builds the demo shop's history: only called from demo/ecrm_demo.xml."""
+
+    _name = "ecrm.demo"
+    _description = "e-CRM demo data generator"
+
+    @api.model
+    def _generate_shop_history(self, seed=20261123):
+        """Two years of orders for the demo customers: confirmed, delivered and
+        invoiced (older invoices paid), a few refunds, and recent orders still
+        open, so that every e-CRM figure has something to show."""
+        rng = random.Random(seed)
+        data = self.env["ir.model.data"].sudo()
+        customer_ids = data.search(
+            [("module", "=", "ecrm_addon"), ("model", "=", "res.partner"), ("name", "=like", "demo_customer_%")]
+        ).mapped("res_id")
+        customers = self.env["res.partner"].browse(sorted(customer_ids))
+        product_ids = data.search(
+            [("module", "=", "ecrm_addon"), ("model", "=", "product.product"), ("name", "=like", "demo_product_%")]
+        ).mapped("res_id")
+        products = self.env["product.product"].browse(sorted(product_ids))
+        today = fields.Datetime.now().replace(hour=10, minute=0, second=0, microsecond=0)
+
+        order_vals, order_dates = [], []
+        for customer in customers:
+            # Skewed like a real shop: many one-off buyers, a few loyal ones.
+            orders = min(int(rng.paretovariate(1.3)), 12)
+            last_days = rng.choice([3, 10, 25, 60, 120, 250, 400, 600])
+            for _n in range(orders):
+                days_ago = min(last_days + int(rng.expovariate(1 / 90.0)), 725)
+                order_dates.append(today - timedelta(days=days_ago, hours=rng.randint(0, 8)))
+                order_vals.append(
+                    {
+                        "partner_id": customer.id,
+                        "order_line": [
+                            fields.Command.create({"product_id": product.id, "product_uom_qty": rng.randint(1, 4)})
+                            for product in rng.sample(products, rng.randint(1, 3))
+                        ],
+                    }
+                )
+        orders = self.env["sale.order"].create(order_vals)
+        orders.action_confirm()
+        for order, date in zip(orders, order_dates, strict=True):
+            order.date_order = date
+
+        # The latest orders are still to deliver and invoice.
+        recent = orders.sorted("date_order", reverse=True)[:6]
+        history = orders - recent
+        pickings = history.picking_ids
+        for move in pickings.move_ids:
+            move.quantity = move.product_uom_qty
+        pickings.move_ids.picked = True
+        pickings._action_done()
+        for picking in pickings:
+            picking.date_done = picking.sale_id.date_order + timedelta(days=2)
+
+        invoices = history._create_invoices(grouped=True)
+        for invoice in invoices:
+            invoice.invoice_date = invoice.line_ids.sale_line_ids.order_id[:1].date_order.date()
+        invoices.action_post()
+
+        paid = invoices.filtered(lambda inv: inv.invoice_date < today.date() - timedelta(days=45))
+        if paid:
+            self.env["account.payment.register"].with_context(active_model="account.move", active_ids=paid.ids).create(
+                {"group_payment": False}
+            )._create_payments()
+
+        # A few returns credited back.
+        refunded = invoices.sorted("id")[::9]
+        if refunded:
+            reversal = (
+                self.env["account.move.reversal"]
+                .with_context(active_model="account.move", active_ids=refunded.ids)
+                .create({"reason": "Returned goods", "journal_id": refunded[0].journal_id.id})
+            )
+            reversal.refund_moves()
+            refunds = refunded.reversal_move_ids.filtered(lambda m: m.state == "draft")
+            refunds.action_post()
+        return True

@@ -1,0 +1,36 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    ecrm_rfm_source = fields.Selection(
+        [("invoice", "Posted customer invoices"), ("sale", "Confirmed sales orders")],
+        string="RFM Source",
+        default="invoice",
+        required=True,
+        help="Posted customer invoices: refunds reduce the monetary value and do not "
+        "count as purchases. Confirmed sales orders: every confirmed order counts.",
+    )
+    ecrm_rfm_window_days = fields.Integer(
+        string="RFM Window (days)",
+        default=365,
+        help="Purchases older than this many days are left out of frequency and monetary value.",
+    )
+    ecrm_rfm_date = fields.Date(
+        string="RFM Reference Date",
+        help="The date the scores are computed for. Empty: the day of the computation.",
+    )
+
+    @api.constrains("ecrm_rfm_window_days")
+    def _check_ecrm_rfm_window_days(self):
+        for company in self:
+            if company.ecrm_rfm_window_days <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "The RFM window of %(company)s must be at least one day, not %(days)s.",
+                        company=company.name,
+                        days=company.ecrm_rfm_window_days,
+                    )
+                )

@@ -1,0 +1,9 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    ecrm_rfm_source = fields.Selection(related="company_id.ecrm_rfm_source", readonly=False)
+    ecrm_rfm_window_days = fields.Integer(related="company_id.ecrm_rfm_window_days", readonly=False)
+    ecrm_rfm_date = fields.Date(related="company_id.ecrm_rfm_date", readonly=False)

@@ -1,0 +1,69 @@
+from odoo.exceptions import ValidationError
+from odoo.tests import Form, TransactionCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestFoundation(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user = new_test_user(cls.env, login="ecrm_found_user", groups="ecrm_addon.group_ecrm_user")
+        cls.manager = new_test_user(
+            cls.env, login="ecrm_found_manager", groups="ecrm_addon.group_ecrm_manager,base.group_system"
+        )
+        cls.plain = new_test_user(cls.env, login="ecrm_found_plain", groups="base.group_user")
+
+    def _visible_menus(self, user):
+        return self.env["ir.ui.menu"].with_user(user)._visible_menu_ids()
+
+    def test_menu_visible_to_ecrm_user_only(self):
+        root = self.env.ref("ecrm_addon.ecrm_menu_root")
+        self.assertIn(root.id, self._visible_menus(self.user))
+        self.assertNotIn(root.id, self._visible_menus(self.plain))
+
+    def test_sales_administrator_is_ecrm_manager(self):
+        sales_admin = new_test_user(self.env, login="ecrm_found_sales_admin", groups="sales_team.group_sale_manager")
+        self.assertTrue(sales_admin.has_group("ecrm_addon.group_ecrm_manager"))
+        self.assertTrue(sales_admin.has_group("ecrm_addon.group_ecrm_user"))
+
+    def test_settings_saved_on_company(self):
+        settings = Form(self.env["res.config.settings"].with_user(self.manager))
+        settings.ecrm_rfm_source = "sale"
+        settings.ecrm_rfm_window_days = 180
+        settings.save().execute()
+        company = self.manager.company_id
+        self.assertEqual(company.ecrm_rfm_source, "sale")
+        self.assertEqual(company.ecrm_rfm_window_days, 180)
+
+    def test_window_must_be_positive(self):
+        with self.assertRaisesRegex(ValidationError, "at least one day"):
+            self.env.company.ecrm_rfm_window_days = 0
+
+
+@tagged("post_install", "-at_install")
+class TestDemoShop(TransactionCase):
+    def test_demo_shop_has_two_years_of_history(self):
+        demo_customer = self.env.ref("ecrm_addon.demo_customer_ana_garcia", raise_if_not_found=False)
+        if not demo_customer:
+            self.skipTest("database installed without demo data")
+        customers = self.env["res.partner"].search([("customer_rank", ">", 0)])
+        self.assertGreaterEqual(len(customers), 30)
+        orders = self.env["sale.order"].search([("partner_id", "in", customers.ids), ("state", "=", "sale")])
+        self.assertGreater(len(orders), 40)
+        span = max(orders.mapped("date_order")) - min(orders.mapped("date_order"))
+        self.assertGreater(span.days, 365)
+        done = orders.picking_ids.filtered(lambda p: p.state == "done")
+        self.assertTrue(done, "delivered orders")
+        self.assertTrue(orders.picking_ids - done, "deliveries still pending")
+        invoices = orders.invoice_ids.filtered(lambda m: m.state == "posted" and m.move_type == "out_invoice")
+        self.assertTrue(invoices)
+        self.assertTrue(invoices.filtered(lambda m: m.payment_state in ("paid", "in_payment")))
+        self.assertTrue(invoices.filtered(lambda m: m.payment_state == "not_paid"))
+        self.assertTrue(orders.invoice_ids.filtered(lambda m: m.move_type == "out_refund" and m.state == "posted"))
+
+    def test_demo_user_sees_ecrm_menu(self):
+        demo = self.env.ref("base.user_demo", raise_if_not_found=False)
+        if not demo or not self.env.ref("ecrm_addon.demo_customer_ana_garcia", raise_if_not_found=False):
+            self.skipTest("database installed without demo data")
+        root = self.env.ref("ecrm_addon.ecrm_menu_root")
+        self.assertIn(root.id, self.env["ir.ui.menu"].with_user(demo)._visible_menu_ids())
