@@ -22,6 +22,14 @@
     "data": [
         "security/ecrm_groups.xml",
         "security/ir.model.access.csv",
+        "security/ecrm_interaction_security.xml",
+        "data/ecrm_rfm_segment_data.xml",
+        # identity, duplicates and customer 360
+        # RFM engine
+        # cases and escalation
+        # contact pressure
+        "views/ecrm_interaction_views.xml",
+        "views/ecrm_rfm_segment_views.xml",
         "views/res_config_settings_views.xml",
         "views/ecrm_menus.xml",
     ],

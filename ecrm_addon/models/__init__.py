@@ -1,3 +1,5 @@
 from . import ecrm_demo
+from . import ecrm_interaction
+from . import ecrm_rfm_segment
 from . import res_company
 from . import res_config_settings

@@ -1,1 +1,2 @@
+from . import test_base_models
 from . import test_foundation

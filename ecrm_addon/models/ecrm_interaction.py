@@ -1,0 +1,122 @@
+from odoo import api, fields, models, tools
+
+CHANNELS = [
+    ("email", "Email"),
+    ("sms", "SMS"),
+    ("phone", "Phone"),
+    ("meeting", "Meeting"),
+    ("letter", "Letter"),
+    ("portal", "Portal"),
+    ("web", "Web"),
+    ("chat", "Chat"),
+    ("social", "Social"),
+    ("other", "Other"),
+]
+CATEGORIES = [
+    ("marketing", "Marketing"),
+    ("transactional", "Transactional"),
+    ("service", "Service"),
+    ("sales", "Sales"),
+]
+# The seeds' channel weights: a meeting weighs more than a call, a call more than an email.
+DEFAULT_WEIGHTS = {"meeting": 5.0, "phone": 3.0, "chat": 2.0, "portal": 1.5, "email": 1.0, "sms": 1.0}
+
+
+class EcrmInteraction(models.Model):
+    """One touch between the shop and a customer, in or out, on any channel.
+
+    The largest table of the addon: rows are only ever inserted by the features
+    that cause the touch, read per customer and date, and never updated in bulk.
+    """
+
+    _name = "ecrm.interaction"
+    _description = "Customer Interaction"
+    _order = "date desc, id desc"
+    _rec_name = "name"
+
+    name = fields.Char(string="Summary", required=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, ondelete="cascade", index=True)
+    commercial_partner_id = fields.Many2one(
+        "res.partner",
+        string="Commercial Entity",
+        related="partner_id.commercial_partner_id",
+        store=True,
+        index=False,
+    )
+    date = fields.Datetime(required=True, default=fields.Datetime.now)
+    channel = fields.Selection(CHANNELS, required=True, default="email")
+    direction = fields.Selection([("inbound", "Inbound"), ("outbound", "Outbound")], required=True, default="outbound")
+    category = fields.Selection(CATEGORIES, required=True, default="service")
+    weight = fields.Float(
+        default=lambda self: self._default_weight(),
+        help="Impact of the touch on the customer; pressure decays it with its age.",
+    )
+    res_model = fields.Char(string="Document Model", index=False)
+    res_id = fields.Many2oneReference(string="Document", model_field="res_model")
+    user_id = fields.Many2one("res.users", string="By", default=lambda self: self.env.user)
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=False)
+
+    def init(self):
+        # Per-customer timelines and pressure windows read (partner, date); the
+        # pressure count also filters on direction/category/channel, which the
+        # covering index serves without touching the heap.
+        tools.create_index(
+            self.env.cr,
+            "ecrm_interaction_partner_date_idx",
+            self._table,
+            ["commercial_partner_id", "date DESC"],
+        )
+        tools.create_index(
+            self.env.cr,
+            "ecrm_interaction_pressure_idx",
+            self._table,
+            ["commercial_partner_id", "channel", "date DESC"],
+            where="direction = 'outbound'",
+        )
+        tools.create_index(
+            self.env.cr,
+            "ecrm_interaction_document_idx",
+            self._table,
+            ["res_model", "res_id"],
+        )
+
+    @api.model
+    def _default_weight(self):
+        channel = self.env.context.get("default_channel", "email")
+        return self._channel_weights().get(channel, 1.0)
+
+    @api.model
+    def _channel_weights(self):
+        """Weights per channel: the shipped defaults, overridden by the system
+        parameters ``ecrm_addon.weight.<channel>``."""
+        params = self.env["ir.config_parameter"].sudo()
+        return {
+            channel: float(params.get_param(f"ecrm_addon.weight.{channel}", DEFAULT_WEIGHTS.get(channel, 1.0)))
+            for channel, _label in CHANNELS
+        }
+
+    @api.model
+    def _log(self, vals_list):
+        """Record touches in bulk (the one entry point of the features that cause them).
+
+        Each dict needs ``partner_id`` and ``name``; ``weight`` defaults to the
+        channel's weight. Touches on partners without a customer are skipped.
+        """
+        weights = self._channel_weights()
+        rows = [
+            {"weight": weights.get(vals.get("channel", "email"), 1.0), **vals}
+            for vals in vals_list
+            if vals.get("partner_id")
+        ]
+        # sudo: the log is written on behalf of whoever caused the touch; reading
+        # it stays under the access rules.
+        return self.sudo().create(rows)
+
+    def action_open_document(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+        }
