@@ -23,6 +23,7 @@
         "security/ecrm_groups.xml",
         "security/ir.model.access.csv",
         "security/ecrm_interaction_security.xml",
+        "security/ecrm_rfm_security.xml",
         "data/ecrm_rfm_segment_data.xml",
         # identity, duplicates and customer 360
         # RFM engine
@@ -30,6 +31,7 @@
         # contact pressure
         "views/ecrm_interaction_views.xml",
         "views/ecrm_rfm_segment_views.xml",
+        "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/ecrm_menus.xml",
     ],
