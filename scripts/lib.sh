@@ -131,15 +131,19 @@ use_pg() {
     bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
     local owner
     owner="$(id -un)"
-    if [ "$(id -u)" = 0 ]; then owner=postgres; PG_RUNAS=(runuser -u postgres --); fi
+    if [ "$(id -u)" = 0 ]; then
+        # PostgreSQL refuses to run as root: the cluster belongs to "postgres".
+        owner=postgres
+        PG_RUNAS=("$(PATH="$PATH:/usr/sbin:/sbin" command -v runuser)" -u postgres --)
+    fi
     mkdir -p "$PGDIR"
     if [ ! -f "$PGDIR/data/PG_VERSION" ]; then
         say "creating a PostgreSQL cluster in .local/pg"
         rm -rf "$PGDIR/data"
         mkdir -p "$PGDIR/data" "$PGDIR/run"
         chown "$owner" "$PGDIR" "$PGDIR/data" "$PGDIR/run"
-        "${PG_RUNAS[@]}" "$bindir/initdb" -D "$PGDIR/data" -U odoo -A trust -E UTF8 --locale=C.UTF-8 >/dev/null \
-            || die "initdb failed in $PGDIR/data"
+        "${PG_RUNAS[@]}" "$bindir/initdb" -D "$PGDIR/data" -U odoo -A trust -E UTF8 --locale=C.UTF-8 \
+            > "$LOCAL/initdb.log" 2>&1 || { cat "$LOCAL/initdb.log" >&2; die "initdb failed in $PGDIR/data"; }
         cat >> "$PGDIR/data/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$PGDIR/run'
