@@ -35,6 +35,11 @@
         "views/res_config_settings_views.xml",
         "views/ecrm_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "ecrm_addon/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/ecrm_demo.xml",
     ],
