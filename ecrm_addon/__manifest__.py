@@ -27,6 +27,9 @@
         "data/ecrm_rfm_segment_data.xml",
         # identity, duplicates and customer 360
         # RFM engine
+        "data/ecrm_rfm_cron.xml",
+        "views/ecrm_rfm_score_views.xml",
+        "views/ecrm_rfm_snapshot_views.xml",
         # cases and escalation
         # contact pressure
         "views/ecrm_interaction_views.xml",

@@ -23,10 +23,25 @@ class EcrmRfmSegment(models.Model):
     f_max = fields.Integer(string="Frequency to", default=5)
     m_min = fields.Integer(string="Monetary from", default=1)
     m_max = fields.Integer(string="Monetary to", default=5)
+    customer_count = fields.Integer(
+        string="Customers", compute="_compute_customer_count", help="Customers in this segment (current company)."
+    )
 
     _sql_constraints = [
         ("code_unique", "UNIQUE(code)", "The code of an RFM segment must be unique."),
     ]
+
+    @api.depends_context("company")
+    def _compute_customer_count(self):
+        counts = dict(
+            self.env["ecrm.rfm.score"]._read_group(
+                [("company_id", "=", self.env.company.id), ("segment_id", "in", self.ids)],
+                groupby=["segment_id"],
+                aggregates=["__count"],
+            )
+        )
+        for segment in self:
+            segment.customer_count = counts.get(segment, 0)
 
     @api.constrains("r_min", "r_max", "f_min", "f_max", "m_min", "m_max")
     def _check_ranges(self):
@@ -47,3 +62,42 @@ class EcrmRfmSegment(models.Model):
                             high=high,
                         )
                     )
+
+    def action_view_customers(self):
+        """The customers of this segment (current company), contacts included."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.name,
+            "res_model": "res.partner",
+            "view_mode": "list,kanban,form",
+            "views": [(False, "list"), (False, "kanban"), (False, "form")],
+            "domain": [("ecrm_rfm_score_ids", "any", self._ecrm_score_domain())],
+        }
+
+    def _ecrm_score_domain(self):
+        self.ensure_one()
+        return [("company_id", "=", self.env.company.id), ("segment_id", "=", self.id)]
+
+    def action_send_mailing(self):
+        """A new mass mailing to the customers of this segment (current company).
+
+        The recipients' domain names the company and the segment, so that it
+        holds whichever company the mailing is sent from and follows the scores
+        up to the moment it is sent."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mailing.mailing",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "context": {
+                "default_subject": self.name,
+                "default_mailing_type": "mail",
+                "default_mailing_model_id": self.env["ir.model"]._get_id("res.partner"),
+                "default_mailing_domain": repr([("ecrm_rfm_score_ids", "any", self._ecrm_score_domain())]),
+            },
+        }
+
+    def action_ecrm_compute_rfm(self):
+        return self.env["res.partner"].action_ecrm_compute_rfm()

@@ -1,0 +1,342 @@
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo import Command, sql_db
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
+
+from ..models.ecrm_rfm_score import RFM_LOCK_KEY
+from ..tools.scoring import tie_aware_scores
+
+REFERENCE = date(2024, 6, 30)  # window of 365 days: purchases from 2023-07-01 on
+
+
+class RfmCase(AccountTestInvoicingCommon):
+    """Hand-built invoices with known figures (reference date 2024-06-30):
+
+    ======== ===================================================== ==== ======= ==========
+    customer posted documents in the window                          F    M       last
+    ======== ===================================================== ==== ======= ==========
+    A        invoices 100 (06-01), 200 (03-01), 300 (2023-12-01)    3    600     2024-06-01
+    B        invoice 100 (06-01), refund 40 (06-10)                 1    60      2024-06-01
+    C        invoices 500 (01-15), 500 (2023-08-01)                 2    1000    2024-01-15
+    D        invoice 50 (2023-09-01); draft 1000 and cancelled 900  1    50      2023-09-01
+    E        invoice 70 (2023-05-01), outside the window            -    -       -
+    G        invoice 250 (04-01) + contact G1's invoice 250 (05-01) 2    500     2024-05-01
+    H        invoice 300 EUR (02-01) at 2 EUR per company unit      1    150     2024-02-01
+    ======== ===================================================== ==== ======= ==========
+    """
+
+    EXPECTED = {
+        "A": (3, 600.0, date(2024, 6, 1)),
+        "B": (1, 60.0, date(2024, 6, 1)),
+        "C": (2, 1000.0, date(2024, 1, 15)),
+        "D": (1, 50.0, date(2023, 9, 1)),
+        "G": (2, 500.0, date(2024, 5, 1)),
+        "H": (1, 150.0, date(2024, 2, 1)),
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.company.write({"ecrm_rfm_date": REFERENCE, "ecrm_rfm_window_days": 365, "ecrm_rfm_source": "invoice"})
+        cls.eur = cls.setup_other_currency("EUR")  # 2.0 EUR per company unit since 2017
+        Partner = cls.env["res.partner"]
+        cls.p = {
+            name: Partner.create({"name": f"RFM {name}", "email": f"{name.lower()}@rfm.example.com"})
+            for name in "ABCDEH"
+        }
+        cls.p["G"] = Partner.create({"name": "RFM G", "is_company": True, "email": "g@rfm.example.com"})
+        cls.p["G1"] = Partner.create({"name": "RFM G1", "parent_id": cls.p["G"].id, "email": "g1@rfm.example.com"})
+        docs = [
+            ("A", "2024-06-01", 100, "out_invoice", None),
+            ("A", "2024-03-01", 200, "out_invoice", None),
+            ("A", "2023-12-01", 300, "out_invoice", None),
+            ("B", "2024-06-01", 100, "out_invoice", None),
+            ("B", "2024-06-10", 40, "out_refund", None),
+            ("C", "2024-01-15", 500, "out_invoice", None),
+            ("C", "2023-08-01", 500, "out_invoice", None),
+            ("D", "2023-09-01", 50, "out_invoice", None),
+            ("E", "2023-05-01", 70, "out_invoice", None),
+            ("G", "2024-04-01", 250, "out_invoice", None),
+            ("G1", "2024-05-01", 250, "out_invoice", None),
+            ("H", "2024-02-01", 300, "out_invoice", cls.eur),
+        ]
+        cls.env["account.move"].create([cls._invoice_vals(*doc) for doc in docs]).action_post()
+        draft, cancelled = cls.env["account.move"].create(
+            [
+                cls._invoice_vals("D", "2024-06-20", 1000, "out_invoice", None),
+                cls._invoice_vals("D", "2024-06-21", 900, "out_invoice", None),
+            ]
+        )
+        cancelled.button_cancel()
+        cls.user = new_test_user(
+            cls.env, login="rfm_user", groups="ecrm_addon.group_ecrm_user,base.group_partner_manager"
+        )
+        cls.manager = new_test_user(cls.env, login="rfm_manager", groups="ecrm_addon.group_ecrm_manager")
+        cls.plain = new_test_user(cls.env, login="rfm_plain", groups="base.group_user")
+
+    @classmethod
+    def _invoice_vals(cls, who, when, amount, move_type, currency, company=None):
+        company = company or cls.company
+        return {
+            "move_type": move_type,
+            "partner_id": cls.p[who].id,
+            "invoice_date": when,
+            "date": when,
+            "company_id": company.id,
+            "currency_id": (currency or company.currency_id).id,
+            "invoice_line_ids": [Command.create({"name": "RFM line", "price_unit": amount, "tax_ids": []})],
+        }
+
+    def _scores(self, company=None):
+        company = company or self.company
+        rows = self.env["ecrm.rfm.score"].search([("company_id", "=", company.id)])
+        return {row.partner_id: row for row in rows}
+
+    def _expected_scores(self, expected):
+        names = list(expected)
+        freq = tie_aware_scores([expected[n][0] for n in names])
+        mon = tie_aware_scores([expected[n][1] for n in names])
+        rec = tie_aware_scores([expected[n][2].toordinal() for n in names])
+        return {n: (rec[i], freq[i], mon[i]) for i, n in enumerate(names)}
+
+
+@tagged("post_install", "-at_install")
+class TestRfmEngine(RfmCase):
+    def test_figures_follow_posted_invoices_and_refunds(self):
+        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        scores = self._scores()
+        got = {
+            name: (
+                scores[self.p[name]].frequency,
+                scores[self.p[name]].monetary,
+                scores[self.p[name]].last_purchase_date,
+            )
+            for name in self.EXPECTED
+        }
+        self.assertEqual(got, self.EXPECTED)
+        self.assertEqual(scores[self.p["A"]].recency_days, 29)
+
+    def test_scores_match_reference_tie_aware_quintiles(self):
+        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        scores = self._scores()
+        got = {
+            name: (scores[self.p[name]].r_score, scores[self.p[name]].f_score, scores[self.p[name]].m_score)
+            for name in self.EXPECTED
+        }
+        self.assertEqual(got, self._expected_scores(self.EXPECTED))
+        # Known answers: A and B tie on recency (both top), three one-time buyers share F = 1.
+        self.assertEqual(got["A"][0], got["B"][0])
+        self.assertEqual(got["A"], (4, 5, 4))
+        self.assertEqual({got[n][1] for n in "BDH"}, {1})
+
+    def test_no_purchase_in_window_means_no_row_and_zero_scores(self):
+        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        self.assertNotIn(self.p["E"], self._scores())
+        self.assertNotIn(self.p["G1"], self._scores())
+        partner_e = self.p["E"].with_user(self.user)
+        self.assertEqual((partner_e.ecrm_r_score, partner_e.ecrm_frequency), (0, 0))
+        self.assertFalse(partner_e.ecrm_segment_id)
+
+    def test_segment_is_first_match_in_sequence(self):
+        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        segments = self.env["ecrm.rfm.segment"].search([])
+        for partner, row in self._scores().items():
+            first = segments.filtered(
+                lambda s, row=row: s.r_min <= row.r_score <= s.r_max
+                and s.f_min <= row.f_score <= s.f_max
+                and s.m_min <= row.m_score <= s.m_max
+            )[:1]
+            self.assertEqual(row.segment_id, first, partner.name)
+
+    def test_customer_leaving_window_loses_row_and_snapshot_records_move(self):
+        Partner = self.env["res.partner"]
+        Partner._ecrm_compute_rfm_company(self.company)
+        segment_d = self._scores()[self.p["D"]].segment_id
+        self.assertTrue(segment_d)
+        self.company.ecrm_rfm_date = date(2024, 9, 15)  # window from 2023-09-16: D's only invoice is out
+        Partner._ecrm_compute_rfm_company(self.company)
+        self.assertNotIn(self.p["D"], self._scores())
+        snapshot = self.env["ecrm.rfm.snapshot"].search(
+            [("partner_id", "=", self.p["D"].id), ("date", "=", date(2024, 9, 15))]
+        )
+        self.assertEqual(
+            (snapshot.segment_id, snapshot.previous_segment_id, snapshot.r_score),
+            (self.env["ecrm.rfm.segment"], segment_d, 0),
+        )
+
+    def test_two_companies_score_a_shared_customer_separately(self):
+        company_2 = self.setup_other_company(name="RFM Company 2")["company"]
+        company_2.write({"ecrm_rfm_date": REFERENCE})
+        moves = self.env["account.move"].create(
+            [
+                self._invoice_vals("A", "2024-06-15", 80, "out_invoice", None, company=company_2),
+                self._invoice_vals("C", "2024-01-01", 30, "out_invoice", None, company=company_2),
+            ]
+        )
+        moves.action_post()
+        self.env["res.partner"]._ecrm_compute_rfm()
+        row_2 = self._scores(company_2)[self.p["A"]]
+        self.assertEqual((row_2.frequency, row_2.monetary, row_2.r_score), (1, 80.0, 3))
+        self.assertEqual(self._scores()[self.p["A"]].monetary, 600.0)
+        partner_a = self.p["A"].with_user(self.user)
+        self.user.write({"company_ids": [Command.link(company_2.id), Command.link(self.company.id)]})
+        self.assertEqual(partner_a.with_company(self.company).ecrm_monetary, 600.0)
+        self.assertEqual(partner_a.with_company(company_2).ecrm_monetary, 80.0)
+
+    def test_sale_order_source_counts_confirmed_orders_in_company_currency(self):
+        pricelist_eur = self.env["product.pricelist"].create({"name": "EUR", "currency_id": self.eur.id})
+        Order = self.env["sale.order"]
+        line = [
+            Command.create({"product_id": self.product_a.id, "product_uom_qty": 1, "price_unit": 100, "tax_id": []})
+        ]
+        confirmed = Order.create(
+            [
+                {"partner_id": self.p["A"].id, "order_line": line},
+                {"partner_id": self.p["G1"].id, "order_line": line},
+                {"partner_id": self.p["H"].id, "order_line": line, "pricelist_id": pricelist_eur.id},
+            ]
+        )
+        confirmed.action_confirm()
+        cancelled = Order.create({"partner_id": self.p["B"].id, "order_line": line})
+        cancelled.action_confirm()
+        cancelled._action_cancel()
+        Order.create({"partner_id": self.p["C"].id, "order_line": line})  # quotation only
+        (confirmed | cancelled).write({"date_order": "2024-06-20 10:00:00"})
+        confirmed._compute_currency_rate()
+        self.company.ecrm_rfm_source = "sale"
+        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        scores = self._scores()
+        self.assertEqual(
+            {partner.name: (row.frequency, row.monetary) for partner, row in scores.items()},
+            {"RFM A": (1, 100.0), "RFM G": (1, 100.0), "RFM H": (1, 50.0)},
+        )
+
+    def test_cron_twice_in_a_row_gives_same_rows(self):
+        Partner = self.env["res.partner"]
+        Partner._cron_ecrm_compute_rfm()
+        first = {p.id: (r.r_score, r.f_score, r.m_score, r.segment_id.id) for p, r in self._scores().items()}
+        snapshots = self.env["ecrm.rfm.snapshot"].search_count([("company_id", "=", self.company.id)])
+        Partner._cron_ecrm_compute_rfm()
+        second = {p.id: (r.r_score, r.f_score, r.m_score, r.segment_id.id) for p, r in self._scores().items()}
+        self.assertEqual(first, second)
+        self.assertEqual(self.env["ecrm.rfm.snapshot"].search_count([("company_id", "=", self.company.id)]), snapshots)
+        # the second run keeps the segment before the first one (none) as previous
+        self.assertFalse(
+            self.env["ecrm.rfm.snapshot"].search([("company_id", "=", self.company.id)]).previous_segment_id
+        )
+
+    def test_refresh_skips_company_another_transaction_is_refreshing(self):
+        other = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            other.execute(SQL("SELECT pg_advisory_lock(%s, %s)", RFM_LOCK_KEY, self.company.id))
+            self.assertFalse(self.env["res.partner"]._ecrm_compute_rfm_company(self.company))
+            self.assertFalse(self._scores())
+        finally:
+            other.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", RFM_LOCK_KEY, self.company.id))
+            other.close()
+        self.assertTrue(self.env["res.partner"]._ecrm_compute_rfm_company(self.company))
+
+    def test_empty_reference_date_means_today(self):
+        self.company.ecrm_rfm_date = False
+        with freeze_time("2024-07-10"):
+            self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        self.assertEqual(self._scores()[self.p["A"]].recency_days, 39)
+
+    def test_engine_query_count_does_not_grow_with_customers(self):
+        Partner = self.env["res.partner"]
+        Partner._ecrm_compute_rfm_company(self.company)  # warm caches
+        with self.assertQueryCount(3):  # lock, refresh statement, savepoint-free company read
+            Partner._ecrm_compute_rfm_company(self.company)
+
+
+@tagged("post_install", "-at_install")
+class TestRfmPartnerFields(RfmCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.partner"]._ecrm_compute_rfm_company(cls.company)
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[cls.company.id]))
+
+    def test_contact_shows_its_company_figures(self):
+        contact = self.p["G1"].with_user(self.user).with_company(self.company)
+        self.assertEqual((contact.ecrm_frequency, contact.ecrm_monetary), (2, 500.0))
+        self.assertEqual(
+            contact.ecrm_segment_id, self.p["G"].with_user(self.user).with_company(self.company).ecrm_segment_id
+        )
+
+    def test_reading_many_partners_costs_as_much_as_one(self):
+        Partner = self.env["res.partner"].with_user(self.user).with_company(self.company)
+        many = Partner.browse([partner.id for partner in self.p.values()])
+
+        def queries(records):
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            records.mapped("ecrm_r_score")
+            return self.cr.sql_log_count - before
+
+        queries(many)  # warm the access caches
+        self.assertEqual(queries(many), queries(many[:1]))
+        self.assertLessEqual(queries(many), 4)  # partners, commercial partners, score rows, access
+
+    def test_search_on_score_and_segment(self):
+        Partner = self.env["res.partner"].with_user(self.user).with_company(self.company)
+        ours = [("id", "in", [partner.id for partner in self.p.values()])]
+        top_f = Partner.search([*ours, ("ecrm_f_score", "=", 5)])
+        self.assertEqual(top_f, self.p["A"].with_user(self.user))
+        no_purchase = Partner.search([*ours, ("ecrm_r_score", "=", 0)])
+        self.assertEqual(set(no_purchase.mapped("name")), {"RFM E"})
+        segment = self.p["A"].with_user(self.user).with_company(self.company).ecrm_segment_id
+        by_code = Partner.search([*ours, ("ecrm_segment_id.code", "=", segment.code)])
+        by_id = Partner.search([*ours, ("ecrm_segment_id", "=", segment.id)])
+        self.assertIn(self.p["A"].id, by_code.ids)
+        self.assertEqual(by_code, by_id)
+        without = Partner.search([*ours, ("ecrm_segment_id", "=", False)])
+        self.assertEqual(set(without.mapped("name")), {"RFM E"})
+
+    def test_segment_lists_its_customers_and_opens_a_mailing(self):
+        segment = self.p["A"].with_user(self.user).with_company(self.company).ecrm_segment_id
+        segment = segment.with_user(self.manager).with_company(self.company)
+        self.manager.write({"company_ids": [Command.link(self.company.id)]})
+        action = segment.action_view_customers()
+        customers = self.env["res.partner"].with_user(self.manager).with_company(self.company).search(action["domain"])
+        self.assertIn(self.p["A"], customers.sudo())
+        self.assertEqual(segment.customer_count, len(customers))
+        mailing_action = segment.action_send_mailing()
+        domain = eval(mailing_action["context"]["default_mailing_domain"])  # pylint: disable=eval-used
+        self.assertEqual(self.env["res.partner"].with_company(self.company).search(domain), customers.sudo())
+
+    def test_user_without_ecrm_group_cannot_read_scores(self):
+        with self.assertRaises(AccessError):
+            self.env["ecrm.rfm.score"].with_user(self.plain).search([])
+        with self.assertRaises(AccessError):
+            self.p["A"].with_user(self.plain).ecrm_r_score  # noqa: B018
+        with self.assertRaises(AccessError):
+            self.env["ecrm.rfm.snapshot"].with_user(self.plain).search([])
+
+    def test_recompute_now_triggers_the_cron_for_managers_only(self):
+        cron = self.env.ref("ecrm_addon.ecrm_rfm_cron")
+        before = self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)])
+        self.env["ecrm.rfm.segment"].with_user(self.manager).action_ecrm_compute_rfm()
+        self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), before + 1)
+        with self.assertRaises(AccessError):
+            self.env["res.partner"].with_user(self.user).action_ecrm_compute_rfm()
+
+    def test_migration_report_counts_moves_between_runs(self):
+        self.company.ecrm_rfm_date = date(2024, 9, 15)
+        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        Snapshot = self.env["ecrm.rfm.snapshot"].with_user(self.user)
+        latest = Snapshot.search([("is_latest", "=", True), ("company_id", "=", self.company.id)])
+        self.assertEqual(set(latest.mapped("date")), {date(2024, 9, 15)})
+        groups = Snapshot._read_group(
+            [("is_latest", "=", True), ("company_id", "=", self.company.id)],
+            groupby=["previous_segment_id", "segment_id"],
+            aggregates=["__count", "monetary:sum"],
+        )
+        self.assertEqual(sum(count for _p, _s, count, _m in groups), 6)
+        self.assertEqual(sum(monetary for _p, _s, _c, monetary in groups), sum(latest.mapped("monetary")))
