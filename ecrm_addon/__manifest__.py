@@ -29,6 +29,9 @@
         # RFM engine
         # cases and escalation
         # contact pressure
+        "security/ecrm_pressure_security.xml",
+        "data/ecrm_pressure_rule_data.xml",
+        "views/ecrm_pressure_rule_views.xml",
         "views/ecrm_interaction_views.xml",
         "views/ecrm_rfm_segment_views.xml",
         "views/res_partner_views.xml",

@@ -1,2 +1,3 @@
 from . import test_base_models
 from . import test_foundation
+from . import test_pressure_engine
