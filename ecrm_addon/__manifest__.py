@@ -32,6 +32,7 @@
         "security/ecrm_pressure_security.xml",
         "data/ecrm_pressure_rule_data.xml",
         "views/ecrm_pressure_rule_views.xml",
+        "views/ecrm_pressure_report_views.xml",
         "views/ecrm_interaction_views.xml",
         "views/ecrm_rfm_segment_views.xml",
         "views/res_partner_views.xml",
