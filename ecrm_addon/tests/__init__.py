@@ -1,4 +1,5 @@
 from . import test_base_models
 from . import test_foundation
 from . import test_pressure_engine
+from . import test_pressure_mailing
 from . import test_pressure_partner
