@@ -32,6 +32,12 @@
         "views/ecrm_rfm_snapshot_views.xml",
         # cases and escalation
         # contact pressure
+        "security/ecrm_pressure_security.xml",
+        "data/ecrm_pressure_rule_data.xml",
+        "views/ecrm_pressure_rule_views.xml",
+        "views/ecrm_pressure_report_views.xml",
+        "views/mailing_mailing_views.xml",
+        "data/ecrm_pressure_cron.xml",
         "views/ecrm_interaction_views.xml",
         "views/ecrm_rfm_segment_views.xml",
         "views/res_partner_views.xml",

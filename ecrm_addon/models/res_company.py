@@ -23,6 +23,24 @@ class ResCompany(models.Model):
         help="The date the scores are computed for. Empty: the day of the computation.",
     )
 
+    ecrm_pressure_half_life_days = fields.Integer(
+        string="Pressure Half-life (days)",
+        default=30,
+        help="A touch weighs half as much in the customer's pressure after this many days.",
+    )
+
+    @api.constrains("ecrm_pressure_half_life_days")
+    def _check_ecrm_pressure_half_life_days(self):
+        for company in self:
+            if company.ecrm_pressure_half_life_days <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "The pressure half-life of %(company)s must be at least one day, not %(days)s.",
+                        company=company.name,
+                        days=company.ecrm_pressure_half_life_days,
+                    )
+                )
+
     @api.constrains("ecrm_rfm_window_days")
     def _check_ecrm_rfm_window_days(self):
         for company in self:

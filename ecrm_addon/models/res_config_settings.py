@@ -7,3 +7,4 @@ class ResConfigSettings(models.TransientModel):
     ecrm_rfm_source = fields.Selection(related="company_id.ecrm_rfm_source", readonly=False)
     ecrm_rfm_window_days = fields.Integer(related="company_id.ecrm_rfm_window_days", readonly=False)
     ecrm_rfm_date = fields.Date(related="company_id.ecrm_rfm_date", readonly=False)
+    ecrm_pressure_half_life_days = fields.Integer(related="company_id.ecrm_pressure_half_life_days", readonly=False)

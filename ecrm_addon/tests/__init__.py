@@ -1,4 +1,7 @@
 from . import test_base_models
 from . import test_foundation
+from . import test_pressure_engine
+from . import test_pressure_mailing
+from . import test_pressure_partner
 from . import test_rfm
 from . import test_tours

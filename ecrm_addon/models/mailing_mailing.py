@@ -1,0 +1,255 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import email_normalize
+
+
+class MailingMailing(models.Model):
+    _inherit = "mailing.mailing"
+
+    ecrm_ignore_pressure = fields.Boolean(
+        string="Ignore Contact Pressure",
+        copy=False,
+        groups="ecrm_addon.group_ecrm_manager",
+        help="Send to every recipient whatever the pressure rules say; the messages still count.",
+    )
+    ecrm_pressure_defer = fields.Boolean(
+        string="Defer Instead of Excluding",
+        help="Recipients a pressure rule blocks are sent to once their window frees, until the limit date.",
+    )
+    ecrm_pressure_defer_until = fields.Datetime(
+        string="Defer Until",
+        help="Recipients still blocked at this date are excluded.",
+    )
+    ecrm_pressure_deferral_ids = fields.One2many("ecrm.pressure.deferral", "mailing_id", string="Deferred Recipients")
+    ecrm_pressure_deferral_count = fields.Integer(
+        string="Deferred", compute="_compute_ecrm_pressure_deferral_count", compute_sudo=True
+    )
+    ecrm_pressure_excluded_count = fields.Integer(
+        string="Excluded by Pressure", compute="_compute_ecrm_pressure_excluded_count"
+    )
+
+    def _compute_ecrm_pressure_deferral_count(self):
+        counts = dict(
+            self.env["ecrm.pressure.deferral"]._read_group(
+                [("mailing_id", "in", self.ids), ("state", "=", "waiting")], ["mailing_id"], ["__count"]
+            )
+        )
+        for mailing in self:
+            mailing.ecrm_pressure_deferral_count = counts.get(mailing, 0)
+
+    def _compute_ecrm_pressure_excluded_count(self):
+        counts = dict(
+            self.env["mailing.trace"]._read_group(
+                [("mass_mailing_id", "in", self.ids), ("failure_type", "=", "ecrm_pressure")],
+                ["mass_mailing_id"],
+                ["__count"],
+            )
+        )
+        for mailing in self:
+            mailing.ecrm_pressure_excluded_count = counts.get(mailing, 0)
+
+    @api.constrains("ecrm_pressure_defer", "ecrm_pressure_defer_until")
+    def _check_ecrm_pressure_defer(self):
+        for mailing in self:
+            if mailing.ecrm_pressure_defer and not mailing.ecrm_pressure_defer_until:
+                raise ValidationError(
+                    self.env._(
+                        "Mailing %(mailing)s defers the recipients a pressure rule blocks: give the date "
+                        "until which they may be sent.",
+                        mailing=mailing.subject or mailing.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+
+    def action_ecrm_pressure_simulate(self):
+        self.ensure_one()
+        wizard = self.env["ecrm.pressure.simulation"].create({"mailing_id": self.id})
+        wizard._compute_lines()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Contact Pressure Check"),
+            "res_model": "ecrm.pressure.simulation",
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    def action_ecrm_view_pressure_exclusions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ecrm_addon.mailing_trace_action_ecrm_pressure")
+        action["domain"] = [("mass_mailing_id", "=", self.id), ("failure_type", "=", "ecrm_pressure")]
+        return action
+
+    def action_ecrm_view_deferrals(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ecrm_addon.ecrm_pressure_deferral_action")
+        action["domain"] = [("mailing_id", "=", self.id)]
+        return action
+
+    # ------------------------------------------------------------------
+    # Contact pressure
+    # ------------------------------------------------------------------
+
+    def _ecrm_pressure_company(self):
+        """The company whose rules and log the mailing answers to: its responsible's."""
+        self.ensure_one()
+        return self.user_id.company_id or self.env.company
+
+    def _ecrm_pressure_channel(self):
+        self.ensure_one()
+        return "sms" if self.mailing_type == "sms" else "email"
+
+    def _ecrm_pressure_filter(self, keys_by_res_id, now=None):
+        """Apply the pressure rules to one batch of recipients: one query.
+
+        ``keys_by_res_id``: ``{res_id: [normalised email or E.164 number, ...]}``.
+        Returns ``(blocked, partners)``: ``{res_id: Verdict}`` for the records a
+        rule blocks (none when the mailing ignores pressure) and ``{res_id:
+        [commercial partner ids]}`` for every record whose address belongs to a
+        known customer.
+        """
+        self.ensure_one()
+        keys = {key for record_keys in keys_by_res_id.values() for key in record_keys if key}
+        verdicts = self.env["ecrm.pressure.rule"]._ecrm_check(
+            self._ecrm_pressure_company(), self._ecrm_pressure_channel(), "marketing", keys=keys, now=now
+        )
+        # sudo: the override is a manager's decision; whoever sends honours it.
+        ignore = self.sudo().ecrm_ignore_pressure
+        blocked, partners = {}, {}
+        for res_id, record_keys in keys_by_res_id.items():
+            record_verdicts = [verdicts[key] for key in record_keys if key in verdicts]
+            if not record_verdicts:
+                continue
+            partners[res_id] = sorted({pid for verdict in record_verdicts for pid in verdict.partner_ids})
+            blocking = [verdict for verdict in record_verdicts if verdict.rule_id]
+            if blocking and not ignore:
+                blocked[res_id] = max(blocking, key=lambda verdict: verdict.blocked_until)
+        return blocked, partners
+
+    def _ecrm_pressure_defer(self, blocked, partners):
+        """Store the blocked recipients the mailing may still send before its limit date.
+
+        Returns the res_ids deferred; the other blocked ones are to be excluded
+        (and their earlier deferral, if any, is closed).
+        """
+        self.ensure_one()
+        if not blocked or not self.ecrm_pressure_defer or not self.ecrm_pressure_defer_until:
+            return set()
+        limit = self.ecrm_pressure_defer_until
+        deferred = {res_id for res_id, verdict in blocked.items() if verdict.blocked_until <= limit}
+        # sudo: deferrals are the mailing's bookkeeping, written for whoever sends it.
+        Deferral = self.env["ecrm.pressure.deferral"].sudo()
+        existing = Deferral.search([("mailing_id", "=", self.id), ("res_id", "in", list(blocked))])
+        by_res_id = {deferral.res_id: deferral for deferral in existing}
+        to_create = []
+        for res_id in deferred:
+            verdict = blocked[res_id]
+            vals = {"until": verdict.blocked_until, "rule_id": verdict.rule_id, "state": "waiting"}
+            if res_id in by_res_id:
+                by_res_id[res_id].write(vals)
+            else:
+                to_create.append(
+                    dict(
+                        vals,
+                        mailing_id=self.id,
+                        res_model=self.mailing_model_real,
+                        res_id=res_id,
+                        partner_id=(partners.get(res_id) or [False])[0],
+                    )
+                )
+        Deferral.create(to_create)
+        existing.filtered(lambda deferral: deferral.res_id not in deferred).state = "cancelled"
+        return deferred
+
+    def _ecrm_pressure_reason(self, verdict):
+        # sudo: the sender may not read the rules; only the name goes to the trace.
+        rule = self.env["ecrm.pressure.rule"].sudo().browse(verdict.rule_id)
+        return self.env._(
+            "Excluded by pressure rule %(rule)s (blocked until %(date)s UTC)",
+            rule=rule.name,
+            date=fields.Datetime.to_string(verdict.blocked_until),
+        )
+
+    def _ecrm_pressure_log_sent(self, partners, res_ids):
+        """Log the messages sent to known customers as marketing interactions."""
+        self.ensure_one()
+        company = self._ecrm_pressure_company()
+        channel = self._ecrm_pressure_channel()
+        now = fields.Datetime.now()
+        name = self.subject or self.display_name
+        self.env["ecrm.interaction"]._log(
+            [
+                {
+                    "partner_id": partner_id,
+                    "name": name,
+                    "channel": channel,
+                    "direction": "outbound",
+                    "category": "marketing",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                    "date": now,
+                    "company_id": company.id,
+                }
+                for res_id in res_ids
+                for partner_id in partners.get(res_id, ())
+            ]
+        )
+
+    def _ecrm_pressure_recipient_keys(self, res_ids):
+        """The addresses the mailing would use for ``res_ids``, minus those Odoo
+        itself cancels (blacklist, opt-out, already sent, duplicates): what the
+        composers then hand to the pressure filter. Used by the simulation.
+        """
+        self.ensure_one()
+        records = self.env[self.mailing_model_real].browse(res_ids)
+        keys_by_res_id, seen = {}, set()
+        if self._ecrm_pressure_channel() == "sms":
+            info = records._sms_get_recipients_info()
+            blacklist = set(self.env["phone.blacklist"].sudo().search([]).mapped("number"))
+            excluded = set(self._get_opt_out_list_sms()) | set(self._get_seen_list_sms()[0])
+            for record in records:
+                number = info[record.id]["sanitized"]
+                if not number or number in blacklist or record.id in excluded or number in seen:
+                    continue
+                seen.add(number)
+                keys_by_res_id[record.id] = [number]
+            return keys_by_res_id
+        defaults = records._message_get_default_recipients()
+        partner_emails = dict(
+            self.env["res.partner"]
+            .browse({pid for values in defaults.values() for pid in values.get("partner_ids") or []})
+            .mapped(lambda partner: (partner.id, partner.email))
+        )
+        self.env["mail.blacklist"].flush_model(["email", "active"])
+        self.env.cr.execute("SELECT email FROM mail_blacklist WHERE active")
+        blacklist = {row[0] for row in self.env.cr.fetchall()}
+        excluded = set(self._get_opt_out_list()) | set(self._get_seen_list())
+        for record in records:
+            values = defaults.get(record.id, {})
+            addresses = [values.get("email_to")] + [partner_emails.get(pid) for pid in values.get("partner_ids") or []]
+            keys = [email_normalize(address, strict=False) for address in addresses if address]
+            keys = [key for key in keys if key]
+            if not keys or blacklist & set(keys) or all(key in excluded or key in seen for key in keys):
+                continue
+            seen.update(keys)
+            keys_by_res_id[record.id] = keys
+        return keys_by_res_id
+
+    def _ecrm_pressure_simulate(self):
+        """What sending now would do: ``(checked, {rule_id: (excluded, deferred)})``."""
+        self.ensure_one()
+        keys_by_res_id = self._ecrm_pressure_recipient_keys(self._get_remaining_recipients())
+        blocked, _partners = self._ecrm_pressure_filter(keys_by_res_id)
+        limit = self.ecrm_pressure_defer and self.ecrm_pressure_defer_until
+        per_rule = {}
+        for verdict in blocked.values():
+            excluded, deferred = per_rule.get(verdict.rule_id, (0, 0))
+            if limit and verdict.blocked_until <= limit:
+                deferred += 1
+            else:
+                excluded += 1
+            per_rule[verdict.rule_id] = (excluded, deferred)
+        return len(keys_by_res_id), per_rule

@@ -1,0 +1,10 @@
+from odoo import fields, models
+
+
+class SmsSms(models.Model):
+    _inherit = "sms.sms"
+
+    failure_type = fields.Selection(
+        selection_add=[("ecrm_pressure", "Excluded by pressure rule")],
+        ondelete={"ecrm_pressure": "set null"},
+    )

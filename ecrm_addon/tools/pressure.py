@@ -1,0 +1,53 @@
+"""Contact-pressure decisions on a handful of values, without the database.
+
+The engine (``ecrm.pressure.rule._ecrm_check``) makes the same decisions in one
+set-based query; these functions are the reference the tests hold it to and
+state the window edges once:
+
+* a touch counts in the rolling window while it is *strictly* younger than
+  ``period_days`` (a touch exactly ``period_days`` old no longer counts);
+* the minimum gap holds while the last touch is *strictly* younger than
+  ``min_interval_hours``;
+* a rule blocks when the count already reached ``max_count`` or the gap holds;
+  it blocks until the moment both conditions are gone;
+* of several blocking rules, the strictest is the one that blocks longest
+  (then the lowest sequence).
+"""
+
+from datetime import timedelta
+
+# Touches older than this many half-lives weigh less than 0.1% of their
+# weight: the weighted pressure leaves them out so that it reads an index range.
+PRESSURE_HORIZON_HALF_LIVES = 10
+
+
+def rule_blocked_until(dates, now, max_count, period_days, min_interval_hours):
+    """When a rule stops blocking a new message, or ``None`` if it allows it now.
+
+    ``dates`` are the datetimes of the customer's outbound touches the rule
+    counts (its category, its channel), in any order.
+    """
+    window_start = now - timedelta(days=period_days)
+    in_window = sorted((d for d in dates if d > window_start), reverse=True)
+    until = None
+    if max_count and len(in_window) >= max_count:
+        # The window frees when the max_count-th most recent touch leaves it.
+        until = in_window[max_count - 1] + timedelta(days=period_days)
+    if min_interval_hours and dates:
+        last = max(dates)
+        gap_end = last + timedelta(hours=min_interval_hours)
+        if gap_end > now:
+            until = max(until, gap_end) if until else gap_end
+    return until
+
+
+def strictest(verdicts):
+    """The verdict that blocks longest among ``(blocked_until, sequence, rule_id)``.
+
+    Verdicts whose ``blocked_until`` is ``None`` do not block. Returns ``None``
+    when none blocks.
+    """
+    blocking = [v for v in verdicts if v[0] is not None]
+    if not blocking:
+        return None
+    return min(blocking, key=lambda v: (-v[0].timestamp(), v[1], v[2]))
