@@ -26,6 +26,9 @@
         "security/ecrm_rfm_security.xml",
         "data/ecrm_rfm_segment_data.xml",
         # identity, duplicates and customer 360
+        "security/ecrm_duplicate_group_security.xml",
+        "data/ecrm_duplicate_cron.xml",
+        "views/ecrm_duplicate_group_views.xml",
         # RFM engine
         # cases and escalation
         # contact pressure
