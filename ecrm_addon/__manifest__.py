@@ -29,6 +29,7 @@
         "security/ecrm_duplicate_group_security.xml",
         "data/ecrm_duplicate_cron.xml",
         "views/ecrm_duplicate_group_views.xml",
+        "views/portal_consent_templates.xml",
         # RFM engine
         # cases and escalation
         # contact pressure

@@ -47,7 +47,7 @@ class EcrmDuplicateGroup(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     review_user_id = fields.Many2one("res.users", string="Reviewed By", readonly=True)
     review_date = fields.Datetime(string="Reviewed On", readonly=True)
-    kept_partner_id = fields.Many2one("res.partner", string="Kept Partner", readonly=True, ondelete="set null")
+    kept_partner_id = fields.Many2one("res.partner", readonly=True, ondelete="set null")
 
     _sql_constraints = [
         ("fingerprint_uniq", "unique(fingerprint)", "This set of partners is already a duplicate group."),

@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import api, fields, models
 
 
 class MailThread(models.AbstractModel):
@@ -23,3 +23,37 @@ class MailThread(models.AbstractModel):
                 same = same.sorted(lambda p, order=order: order.index(p.id) if p.id in order else len(order))
             ranked |= same
         return ranked | partners
+
+    def message_post(self, **kwargs):
+        message = super().message_post(**kwargs)
+        if self.env.context.get("from_alias") and message.message_type == "email":
+            self._ecrm_log_inbound_email(message)
+        return message
+
+    def _ecrm_log_inbound_email(self, message):
+        """An email from a customer arrived on a document (mail gateway): log it.
+
+        Cases log their own messages (see the cases feature), internal users'
+        emails are no customer touch."""
+        author = message.author_id
+        if self._name == "ecrm.case" or not author or not author.partner_share:
+            return
+        record = self[:1]
+        self.env["ecrm.interaction"]._log(
+            [
+                {
+                    "partner_id": author.id,
+                    "name": message.subject or self.env._("Email received"),
+                    "channel": "email",
+                    "direction": "inbound",
+                    "category": "service",
+                    "res_model": record._name,
+                    "res_id": record.id,
+                    "date": message.date or fields.Datetime.now(),
+                    "company_id": (
+                        record[record._mail_get_company_field()].id if record._mail_get_company_field() else False
+                    )
+                    or self.env.company.id,
+                }
+            ]
+        )

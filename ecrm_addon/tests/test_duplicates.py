@@ -101,6 +101,7 @@ class TestDuplicateGroups(TransactionCase):
         self.ana_shop.message_subscribe(partner_ids=self.manager.partner_id.ids)
         self.Group._ecrm_scan()
         group = self._group("email", "ana.dup@shop.es")
+        shop_logs = self.env["ecrm.interaction"].search_count([("partner_id", "=", self.ana_shop.id)])
 
         action = group.with_user(self.manager).action_merge()
         wizard = (
@@ -125,5 +126,21 @@ class TestDuplicateGroups(TransactionCase):
         self.assertEqual(len(record), 1)
         self.assertIn(self.manager.name, record.body)
         self.assertIn("Orders: 1", record.body)
-        self.assertIn("Interactions: 1", record.body)
+        self.assertIn(f"Interactions: {shop_logs}", record.body)
         self.assertEqual((group.state, group.kept_partner_id), ("merged", kept))
+
+    def test_group_of_other_company_is_hidden(self):
+        other_company = self.env["res.company"].create({"name": "Other Shop"})
+        Partner = self.env["res.partner"]
+        Partner.create(
+            [
+                {"name": "Far 1", "email": "far@shop.es", "company_id": other_company.id},
+                {"name": "Far 2", "email": "far@shop.es", "company_id": other_company.id},
+            ]
+        )
+        self.Group._ecrm_scan()
+        group = self._group("email", "far@shop.es")
+        self.assertEqual(group.company_id, other_company)
+        self.assertFalse(self.Group.with_user(self.user).search([("id", "=", group.id)]))
+        with self.assertRaises(AccessError):
+            group.with_user(self.user).read(["key"])
