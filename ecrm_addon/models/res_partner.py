@@ -288,9 +288,15 @@ class ResPartner(models.Model):
             return self.browse()
         domain = expression.OR([[(fname, "=", key)] for fname, key in keys.items()])
         candidates = self.search_fetch(domain, ["commercial_partner_id", "write_date"])
-        commercials = candidates.commercial_partner_id
-        if len(candidates) < 2:
-            return candidates
+        return candidates._ecrm_ranked()
+
+    def _ecrm_ranked(self):
+        """The partners in self, best first: those of the most recently active
+        customer (last confirmed order or interaction, else last change), and
+        within a customer the commercial partner itself."""
+        if len(self) < 2:
+            return self
+        commercials = self.commercial_partner_id
         last_active = commercials._ecrm_last_activity() if len(commercials) > 1 else {}
 
         def rank(partner):
@@ -304,7 +310,7 @@ class ResPartner(models.Model):
                 partner.id,
             )
 
-        return candidates.sorted(rank, reverse=True)
+        return self.sorted(rank, reverse=True)
 
     @api.model
     def _ecrm_match(self, email=None, phone=None, vat=None, country=None):

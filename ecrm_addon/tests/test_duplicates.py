@@ -144,3 +144,11 @@ class TestDuplicateGroups(TransactionCase):
         self.assertFalse(self.Group.with_user(self.user).search([("id", "=", group.id)]))
         with self.assertRaises(AccessError):
             group.with_user(self.user).read(["key"])
+
+    def test_merge_wizard_keeps_most_active_customer_by_default(self):
+        # the newer profile is Odoo's default; the older one is where the customer buys
+        self.env["ecrm.interaction"]._log([{"partner_id": self.ana_web.id, "name": "Order", "channel": "web"}])
+        self.Group._ecrm_scan()
+        action = self._group("email", "ana.dup@shop.es").with_user(self.manager).action_merge()
+        wizard = self.env["base.partner.merge.automatic.wizard"].with_context(**action["context"]).create({})
+        self.assertEqual(wizard.dst_partner_id, self.ana_web)

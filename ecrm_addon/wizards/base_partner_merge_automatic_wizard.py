@@ -1,11 +1,23 @@
 from markupsafe import Markup, escape
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.tools import SQL, format_datetime
 
 
 class MergePartnerAutomatic(models.TransientModel):
     _inherit = "base.partner.merge.automatic.wizard"
+
+    @api.model
+    def default_get(self, fields_list):
+        """From a duplicate group, keep by default the partner of the most
+        recently active customer (Odoo keeps the newest one)."""
+        res = super().default_get(fields_list)
+        if self.env.context.get("ecrm_duplicate_group_id") and res.get("partner_ids"):
+            partner_ids = self.env.context.get("active_ids") or []
+            partners = self.env["res.partner"].browse(partner_ids).exists()
+            if partners and "dst_partner_id" in fields_list:
+                res["dst_partner_id"] = partners._ecrm_ranked()[:1].id
+        return res
 
     def _ecrm_count_linked(self, partners):
         """{label: count} of the records that point at ``partners`` and that a
