@@ -89,6 +89,18 @@ class TestCustomer360(TransactionCase):
             large.read(FIGURES)
         self.assertEqual((large.ecrm_sale_count, large.ecrm_interaction_count), (400, 2000))
 
+    def test_opening_the_form_costs_the_same_for_10_and_400_orders(self):
+        small = self._customer_with_history("Tiny", 10, 10)
+        large = self._customer_with_history("Huge", 400, 2000)
+        self.env.invalidate_all()
+        start = self.env.cr.sql_log_count
+        Form(small)
+        small_queries = self.env.cr.sql_log_count - start
+        self.env.invalidate_all()
+        with self.assertQueryCount(small_queries):
+            form = Form(large)
+        self.assertEqual(len(form.ecrm_timeline_ids), 20)
+
     def test_360_for_many_partners_costs_the_same_queries(self):
         one = self._customer_with_history("One", 2, 2)
         many = one | self._customer_with_history("Two", 3, 3) | self._customer_with_history("Three", 4, 4)
