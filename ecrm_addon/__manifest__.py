@@ -26,6 +26,10 @@
         "security/ecrm_rfm_security.xml",
         "data/ecrm_rfm_segment_data.xml",
         # identity, duplicates and customer 360
+        "security/ecrm_duplicate_group_security.xml",
+        "data/ecrm_duplicate_cron.xml",
+        "views/ecrm_duplicate_group_views.xml",
+        "views/portal_consent_templates.xml",
         # RFM engine
         "data/ecrm_rfm_cron.xml",
         "views/ecrm_rfm_score_views.xml",

@@ -1,16 +1,475 @@
-from odoo import api, fields, models, modules
+from odoo import api, fields, models, modules, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 
+from ..tools.identity import phone_key, vat_key
 from ..tools.pressure import PRESSURE_HORIZON_HALF_LIVES
 from .ecrm_rfm_score import RFM_SCORE_FIELDS, ecrm_empty_matches
+
+# Channels a customer may prefer to be reached on (a subset of the interaction channels).
+PREFERRED_CHANNELS = [
+    ("email", "Email"),
+    ("sms", "SMS"),
+    ("phone", "Phone"),
+    ("letter", "Letter"),
+    ("portal", "Portal"),
+]
+ECRM_USER = "ecrm_addon.group_ecrm_user"
+# Deliveries still to do, orders still moving
+PENDING_PICKING_STATES = ("waiting", "confirmed", "assigned")
+OPEN_DELIVERY_STATUSES = ("pending", "started", "partial")
+# How many touches the customer 360 timeline shows; the full log is one click away.
+TIMELINE_SIZE = 20
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
     # --- Identity keys, matching, duplicates, customer 360 -----------------
+
+    ecrm_email_key = fields.Char(
+        string="Email Key",
+        compute="_compute_ecrm_email_key",
+        store=True,
+        index="btree_not_null",
+        copy=False,
+        help="The email normalised as Odoo does (lower case, no name); empty when the email is not "
+        "exactly one valid address.",
+    )
+    ecrm_phone_key = fields.Char(
+        string="Phone Key",
+        compute="_compute_ecrm_phone_key",
+        store=True,
+        index="btree_not_null",
+        copy=False,
+        help="The phone (else the mobile) in E.164 form, read in the contact's country, else its "
+        "company's; empty when it is not a valid number.",
+    )
+    ecrm_vat_key = fields.Char(
+        string="VAT Key",
+        compute="_compute_ecrm_vat_key",
+        store=True,
+        index="btree_not_null",
+        copy=False,
+        help="The tax ID upper-cased without spaces, dots or dashes, its country prefix kept.",
+    )
+
+    ecrm_preferred_channel = fields.Selection(
+        PREFERRED_CHANNELS,
+        string="Preferred Channel",
+        help="The channel the customer asked to be reached on.",
+    )
+    ecrm_lang = fields.Selection(related="lang", string="Customer Language", readonly=False)
+    # Customer 360: figures of the commercial partner across all its contacts,
+    # computed with grouped reads for the whole recordset.
+    ecrm_currency_id = fields.Many2one(
+        "res.currency", compute="_compute_ecrm_360", string="e-CRM Currency", groups=ECRM_USER
+    )
+    ecrm_lifetime_sales = fields.Monetary(
+        string="Lifetime Sales",
+        compute="_compute_ecrm_360",
+        currency_field="ecrm_currency_id",
+        groups=ECRM_USER,
+        help="Untaxed total of the confirmed orders of the customer and its contacts, in the company currency.",
+    )
+    ecrm_sale_count = fields.Integer(string="Confirmed Orders", compute="_compute_ecrm_360", groups=ECRM_USER)
+    ecrm_open_order_count = fields.Integer(
+        string="Open Orders",
+        compute="_compute_ecrm_360",
+        groups=ECRM_USER,
+        help="Confirmed orders not yet fully delivered or invoiced.",
+    )
+    ecrm_pending_delivery_count = fields.Integer(
+        string="Pending Deliveries",
+        compute="_compute_ecrm_360",
+        groups=ECRM_USER,
+        help="Deliveries to the customer that are neither done nor cancelled.",
+    )
+    ecrm_unpaid_amount = fields.Monetary(
+        string="Unpaid Invoices",
+        compute="_compute_ecrm_360",
+        currency_field="ecrm_currency_id",
+        groups=ECRM_USER,
+        help="Amount still due on the customer's posted invoices, less its credit notes.",
+    )
+    ecrm_unpaid_invoice_count = fields.Integer(
+        string="Unpaid Invoice Count", compute="_compute_ecrm_360", groups=ECRM_USER
+    )
+    ecrm_interaction_count = fields.Integer(string="Interactions", compute="_compute_ecrm_360", groups=ECRM_USER)
+    ecrm_last_interaction_date = fields.Datetime(
+        string="Last Interaction", compute="_compute_ecrm_360", groups=ECRM_USER
+    )
+    ecrm_timeline_ids = fields.Many2many(
+        "ecrm.interaction",
+        string="Last Interactions",
+        compute="_compute_ecrm_timeline",
+        groups=ECRM_USER,
+        help="The latest touches with the customer and its contacts, every channel.",
+    )
+    ecrm_mailing_optout_count = fields.Integer(
+        string="Mailing List Opt-outs",
+        compute="_compute_ecrm_consent",
+        groups=ECRM_USER,
+        help="Mailing lists this email address left.",
+    )
+
+    @api.depends("email")
+    def _compute_ecrm_email_key(self):
+        for partner in self:
+            partner.ecrm_email_key = tools.email_normalize(partner.email or "", strict=True) or False
+
+    @api.depends("phone", "mobile", "country_id", "company_id")
+    def _compute_ecrm_phone_key(self):
+        default_region = self.env.company.country_id.code
+        for partner in self:
+            region = partner.country_id.code or partner.company_id.country_id.code or default_region
+            partner.ecrm_phone_key = phone_key(partner.phone, region) or phone_key(partner.mobile, region) or False
+
+    @api.depends("vat")
+    def _compute_ecrm_vat_key(self):
+        for partner in self:
+            partner.ecrm_vat_key = vat_key(partner.vat) or False
+
+    def _ecrm_360_scope(self):
+        """(commercial partners, {contact id: commercial id}) of self, in one query."""
+        commercials = self.commercial_partner_id.filtered("id")
+        contacts = self.with_context(active_test=False).search_fetch(
+            [("commercial_partner_id", "in", commercials.ids)], ["commercial_partner_id"]
+        )
+        return commercials, {contact.id: contact.commercial_partner_id.id for contact in contacts}
+
+    def _compute_ecrm_360(self):
+        """Every figure of the customer 360 with one grouped read per source
+        (orders, deliveries, invoices, interactions) for the whole recordset:
+        the cost does not grow with the customers' history."""
+        company = self.env.company
+        commercials, commercial_of = self._ecrm_360_scope()
+        figures = {
+            cid: dict.fromkeys(("sales", "sale_count", "open", "deliveries", "unpaid", "unpaid_count", "logs"), 0)
+            for cid in commercials.ids
+        }
+        last_log = {}
+        if commercials:
+            companies = self.env.companies.ids
+            today = fields.Date.context_today(self)
+            # sudo: e-CRM users see the customer's totals, not the documents
+            # (each smart button opens them under the user's own rights);
+            # limited to the companies the user works in.
+            env = self.sudo().env
+            for partner, currency, invoice_status, delivery_status, untaxed, count in env["sale.order"]._read_group(
+                [("partner_id", "in", list(commercial_of)), ("state", "=", "sale"), ("company_id", "in", companies)],
+                ["partner_id", "currency_id", "invoice_status", "delivery_status"],
+                ["amount_untaxed:sum", "__count"],
+            ):
+                row = figures[commercial_of[partner.id]]
+                row["sales"] += currency._convert(untaxed, company.currency_id, company, today)
+                row["sale_count"] += count
+                if invoice_status == "to invoice" or delivery_status in OPEN_DELIVERY_STATUSES:
+                    row["open"] += count
+            for partner, count in env["stock.picking"]._read_group(
+                [
+                    ("partner_id", "in", list(commercial_of)),
+                    ("picking_type_code", "=", "outgoing"),
+                    ("state", "in", PENDING_PICKING_STATES),
+                    ("company_id", "in", companies),
+                ],
+                ["partner_id"],
+                ["__count"],
+            ):
+                figures[commercial_of[partner.id]]["deliveries"] += count
+            for commercial, currency, residual, count in env["account.move"]._read_group(
+                [
+                    ("commercial_partner_id", "in", commercials.ids),
+                    ("state", "=", "posted"),
+                    ("move_type", "in", ("out_invoice", "out_refund")),
+                    ("payment_state", "in", ("not_paid", "partial")),
+                    ("company_id", "in", companies),
+                ],
+                ["commercial_partner_id", "company_currency_id"],
+                ["amount_residual_signed:sum", "__count"],
+            ):
+                row = figures[commercial.id]
+                row["unpaid"] += currency._convert(residual, company.currency_id, company, today)
+                row["unpaid_count"] += count
+            for commercial, count, last in env["ecrm.interaction"]._read_group(
+                [("commercial_partner_id", "in", commercials.ids), ("company_id", "in", companies)],
+                ["commercial_partner_id"],
+                ["__count", "date:max"],
+            ):
+                figures[commercial.id]["logs"] = count
+                last_log[commercial.id] = last
+        empty = dict.fromkeys(("sales", "sale_count", "open", "deliveries", "unpaid", "unpaid_count", "logs"), 0)
+        for partner in self:
+            row = figures.get(partner.commercial_partner_id.id, empty)
+            partner.ecrm_currency_id = company.currency_id
+            partner.ecrm_lifetime_sales = row["sales"]
+            partner.ecrm_sale_count = row["sale_count"]
+            partner.ecrm_open_order_count = row["open"]
+            partner.ecrm_pending_delivery_count = row["deliveries"]
+            partner.ecrm_unpaid_amount = row["unpaid"]
+            partner.ecrm_unpaid_invoice_count = row["unpaid_count"]
+            partner.ecrm_interaction_count = row["logs"]
+            partner.ecrm_last_interaction_date = last_log.get(partner.commercial_partner_id.id, False)
+
+    def _compute_ecrm_timeline(self):
+        """The last TIMELINE_SIZE touches of each commercial partner, in one
+        query (a window over the per-customer, per-date index), under the
+        user's access rules."""
+        commercials = self.commercial_partner_id.filtered("id")
+        timeline = {}
+        if commercials:
+            Interaction = self.env["ecrm.interaction"]
+            Interaction.flush_model(["commercial_partner_id", "date"])
+            query = Interaction._search([("commercial_partner_id", "in", commercials.ids)])
+            table = query.table
+            ranked = query.select(
+                SQL.identifier(table, "id"),
+                SQL("%s AS commercial_id", SQL.identifier(table, "commercial_partner_id")),
+                SQL(
+                    "row_number() OVER (PARTITION BY %s ORDER BY %s DESC, %s DESC) AS position",
+                    SQL.identifier(table, "commercial_partner_id"),
+                    SQL.identifier(table, "date"),
+                    SQL.identifier(table, "id"),
+                ),
+            )
+            rows = self.env.execute_query(
+                SQL(
+                    "SELECT id, commercial_id FROM (%s) ranked WHERE position <= %s ORDER BY commercial_id, position",
+                    ranked,
+                    TIMELINE_SIZE,
+                )
+            )
+            for interaction_id, commercial_id in rows:
+                timeline.setdefault(commercial_id, []).append(interaction_id)
+        for partner in self:
+            partner.ecrm_timeline_ids = [fields.Command.set(timeline.get(partner.commercial_partner_id.id, []))]
+
+    def _compute_ecrm_consent(self):
+        """Mailing lists each partner's email address left, in two queries."""
+        emails = {email for email in self.mapped("email_normalized") if email}
+        optouts = {}
+        if emails:
+            # sudo: the count of lists left is shown, not the lists or their contacts
+            groups = (
+                self.env["mailing.subscription"]
+                .sudo()
+                ._read_group(
+                    [("contact_id.email_normalized", "in", list(emails)), ("opt_out", "=", True)],
+                    ["contact_id"],
+                    ["__count"],
+                )
+            )
+            for contact, count in groups:
+                email = contact.email_normalized
+                optouts[email] = optouts.get(email, 0) + count
+        for partner in self:
+            partner.ecrm_mailing_optout_count = optouts.get(partner.email_normalized, 0)
+
+    @api.model
+    def _ecrm_identity_keys(self, email=None, phone=None, vat=None, country=None):
+        """Normalise loose identifiers into the keys stored on partners:
+        ``{'ecrm_email_key': ..., ...}`` with only the keys that could be computed."""
+        region = (country or self.env.company.country_id).code if not isinstance(country, str) else country
+        keys = {
+            "ecrm_email_key": tools.email_normalize(email, strict=True) if email else False,
+            "ecrm_phone_key": phone_key(phone, region) if phone else None,
+            "ecrm_vat_key": vat_key(vat) if vat else None,
+        }
+        return {fname: key for fname, key in keys.items() if key}
+
+    @api.model
+    def _ecrm_match_candidates(self, email=None, phone=None, vat=None, country=None):
+        """Every partner (contact or company) carrying one of the identifiers,
+        best first: the partner that is its own commercial entity, then the
+        commercial entity most recently active (last confirmed order, last
+        interaction, last change). One query finds them; ranking several
+        customers costs two grouped reads more."""
+        keys = self._ecrm_identity_keys(email=email, phone=phone, vat=vat, country=country)
+        if not keys:
+            return self.browse()
+        domain = expression.OR([[(fname, "=", key)] for fname, key in keys.items()])
+        candidates = self.search_fetch(domain, ["commercial_partner_id", "write_date"])
+        return candidates._ecrm_ranked()
+
+    def _ecrm_ranked(self):
+        """The partners in self, best first: those of the most recently active
+        customer (last confirmed order or interaction, else last change), and
+        within a customer the commercial partner itself."""
+        if len(self) < 2:
+            return self
+        commercials = self.commercial_partner_id
+        last_active = commercials._ecrm_last_activity() if len(commercials) > 1 else {}
+
+        def rank(partner):
+            commercial = partner.commercial_partner_id
+            # a customer with orders or touches beats one only ever edited
+            return (
+                commercial.id in last_active,
+                last_active.get(commercial.id) or commercial.write_date,
+                commercial.id,
+                partner == commercial,
+                partner.id,
+            )
+
+        return self.sorted(rank, reverse=True)
+
+    @api.model
+    def _ecrm_match(self, email=None, phone=None, vat=None, country=None):
+        """Return the existing customer (commercial partner) the identifiers point
+        to, the most recently active when several do; an empty recordset when none.
+
+        ``country`` (a res.country or its code) reads a national phone number;
+        the current company's country by default. Every inbound channel calls it
+        before it creates a partner."""
+        return self._ecrm_match_candidates(email=email, phone=phone, vat=vat, country=country)[:1].commercial_partner_id
+
+    def _ecrm_last_activity(self):
+        """{commercial partner id: datetime of its latest confirmed order or
+        interaction} for the commercial partners in self that have any."""
+        contacts = self.with_context(active_test=False).search_fetch(
+            [("commercial_partner_id", "in", self.ids)], ["commercial_partner_id"]
+        )
+        last = {}
+        # sudo: only dates are read, to rank customers who already matched; the
+        # caller (mail gateway, API user) need not read sales or the log.
+        order_groups = (
+            self.env["sale.order"]
+            .sudo()
+            ._read_group(
+                [("partner_id", "in", contacts.ids), ("state", "=", "sale")],
+                ["partner_id"],
+                ["date_order:max"],
+            )
+        )
+        log_groups = (
+            self.env["ecrm.interaction"]
+            .sudo()
+            ._read_group(
+                [("commercial_partner_id", "in", self.ids)],
+                ["commercial_partner_id"],
+                ["date:max"],
+            )
+        )
+        dates = [(partner.sudo().commercial_partner_id.id, date) for partner, date in order_groups]
+        dates += [(partner.id, date) for partner, date in log_groups]
+        for partner_id, date in dates:
+            if date and (not last.get(partner_id) or date > last[partner_id]):
+                last[partner_id] = date
+        return last
+
+    @api.model
+    @api.returns("self", lambda value: value.id)
+    def find_or_create(self, email, assert_valid_email=False):
+        """Find the partner of an email-like string through the identity keys
+        (the most recently active customer first) before Odoo's own lookup,
+        which creates a partner when nothing matches."""
+        if email:
+            _name, normalized = tools.parse_contact_from_email(email)
+            if normalized:
+                found = self._ecrm_match_candidates(email=normalized).filtered(
+                    lambda p: p.ecrm_email_key == normalized
+                )[:1]
+                if found:
+                    return found
+        return super().find_or_create(email, assert_valid_email=assert_valid_email)
+
+    def _ecrm_360_action(self, xmlid, domain, context=None):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
+        action["domain"] = domain
+        action["context"] = context or {}
+        return action
+
+    def action_ecrm_orders(self):
+        commercial = self.commercial_partner_id
+        return self._ecrm_360_action(
+            "sale.action_orders",
+            [("partner_id", "child_of", commercial.ids), ("state", "=", "sale")],
+            {"default_partner_id": self.id},
+        )
+
+    def action_ecrm_open_orders(self):
+        commercial = self.commercial_partner_id
+        return self._ecrm_360_action(
+            "sale.action_orders",
+            [
+                ("partner_id", "child_of", commercial.ids),
+                ("state", "=", "sale"),
+                "|",
+                ("invoice_status", "=", "to invoice"),
+                ("delivery_status", "in", OPEN_DELIVERY_STATUSES),
+            ],
+        )
+
+    def action_ecrm_pending_deliveries(self):
+        commercial = self.commercial_partner_id
+        return self._ecrm_360_action(
+            "stock.action_picking_tree_all",
+            [
+                ("partner_id", "child_of", commercial.ids),
+                ("picking_type_code", "=", "outgoing"),
+                ("state", "in", PENDING_PICKING_STATES),
+            ],
+        )
+
+    def action_ecrm_unpaid_invoices(self):
+        return self._ecrm_360_action(
+            "account.action_move_out_invoice_type",
+            [
+                ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                ("state", "=", "posted"),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ],
+            {"default_move_type": "out_invoice"},
+        )
+
+    def action_ecrm_interactions(self):
+        return self._ecrm_360_action(
+            "ecrm_addon.ecrm_interaction_action",
+            [("commercial_partner_id", "=", self.commercial_partner_id.id)],
+            {"default_partner_id": self.id},
+        )
+
+    def _ecrm_consent_numbers(self):
+        """The partner's phone and mobile in E.164, as the phone blacklist holds them."""
+        self.ensure_one()
+        numbers = (self._phone_format(fname=fname) for fname in ("phone", "mobile") if self[fname])
+        return list(dict.fromkeys(number for number in numbers if number))
+
+    def _ecrm_consent_state(self):
+        """{'email', 'email_ok', 'phones', 'phone_ok'} of the partner, for the portal."""
+        self.ensure_one()
+        # sudo: the customer reads their own blacklist entries, nobody else's
+        partner = self.sudo()
+        phones = partner._ecrm_consent_numbers()
+        blacklisted = self.env["phone.blacklist"].sudo().search_count([("number", "in", phones)]) if phones else 0
+        return {
+            "email": partner.email_normalized,
+            "email_ok": bool(partner.email_normalized) and not partner.is_blacklisted,
+            "phones": phones,
+            "phone_ok": bool(phones) and not blacklisted,
+        }
+
+    def _ecrm_set_consent(self, email_ok=None, phone_ok=None):
+        """Self-service consent: the user changes their own partner's email and
+        phone opt-outs (``None`` leaves a channel as it is)."""
+        self.ensure_one()
+        if self != self.env.user.partner_id:
+            raise AccessError(self.env._("You can only change your own contact preferences."))
+        message = self.env._("Changed by the customer on the portal")
+        # sudo: the blacklists are the shop's; the check above limits the
+        # change to the user's own address and numbers
+        email = self.sudo().email_normalized
+        if email and email_ok is not None:
+            blacklist = self.env["mail.blacklist"].sudo()
+            (blacklist._remove if email_ok else blacklist._add)(email, message=message)
+        phones = self.sudo()._ecrm_consent_numbers()
+        if phones and phone_ok is not None:
+            blacklist = self.env["phone.blacklist"].sudo()
+            (blacklist._remove if phone_ok else blacklist._add)(phones, message=message)
+        self.invalidate_recordset(["is_blacklisted", "phone_sanitized_blacklisted"])
 
     # --- RFM -----------------------------------------------------------------
     # The figures live in the narrow ecrm.rfm.score table (one row per company

@@ -1,0 +1,32 @@
+from odoo import fields, models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        posted.filtered(lambda m: m.is_sale_document(include_receipts=True))._ecrm_log_posted()
+        return posted
+
+    def _ecrm_log_posted(self):
+        """One log row per posted customer invoice or credit note, in one batch."""
+        now = fields.Datetime.now()
+        self.env["ecrm.interaction"]._log(
+            [
+                {
+                    "partner_id": move.partner_id.id,
+                    "name": self.env._("Invoice %(name)s posted", name=move.name)
+                    if move.move_type != "out_refund"
+                    else self.env._("Credit note %(name)s posted", name=move.name),
+                    "channel": "other",
+                    "direction": "outbound",
+                    "category": "transactional",
+                    "res_model": move._name,
+                    "res_id": move.id,
+                    "date": now,
+                    "company_id": move.company_id.id,
+                }
+                for move in self
+            ]
+        )

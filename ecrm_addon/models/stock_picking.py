@@ -1,0 +1,30 @@
+from odoo import fields, models
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    def _action_done(self):
+        result = super()._action_done()
+        self.filtered(lambda p: p.state == "done" and p.picking_type_code == "outgoing")._ecrm_log_delivered()
+        return result
+
+    def _ecrm_log_delivered(self):
+        """One log row per delivery done, in one batch."""
+        now = fields.Datetime.now()
+        self.env["ecrm.interaction"]._log(
+            [
+                {
+                    "partner_id": picking.partner_id.id,
+                    "name": self.env._("Delivery %(name)s done", name=picking.name),
+                    "channel": "other",
+                    "direction": "outbound",
+                    "category": "transactional",
+                    "res_model": picking._name,
+                    "res_id": picking.id,
+                    "date": picking.date_done or now,
+                    "company_id": picking.company_id.id,
+                }
+                for picking in self
+            ]
+        )

@@ -1,0 +1,99 @@
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.tools import SQL, format_datetime
+
+
+class MergePartnerAutomatic(models.TransientModel):
+    _inherit = "base.partner.merge.automatic.wizard"
+
+    @api.model
+    def default_get(self, fields_list):
+        """From a duplicate group, keep by default the partner of the most
+        recently active customer (Odoo keeps the newest one)."""
+        res = super().default_get(fields_list)
+        if self.env.context.get("ecrm_duplicate_group_id") and res.get("partner_ids"):
+            partner_ids = self.env.context.get("active_ids") or []
+            partners = self.env["res.partner"].browse(partner_ids).exists()
+            if partners and "dst_partner_id" in fields_list:
+                res["dst_partner_id"] = partners._ecrm_ranked()[:1].id
+        return res
+
+    def _ecrm_count_linked(self, partners):
+        """{label: count} of the records that point at ``partners`` and that a
+        merge moves: orders, invoices, deliveries, interactions, messages, followers."""
+        # sudo: the counts are for the merge record only; the merge itself moves
+        # every row whatever the user may read.
+        env = self.sudo().env
+        ids = partners.ids
+        counts = {
+            self.env._("Orders"): env["sale.order"].search_count([("partner_id", "in", ids)]),
+            self.env._("Invoices"): env["account.move"].search_count(
+                [("partner_id", "in", ids), ("move_type", "!=", "entry")]
+            ),
+            self.env._("Deliveries"): env["stock.picking"].search_count([("partner_id", "in", ids)]),
+            self.env._("Interactions"): env["ecrm.interaction"].search_count([("partner_id", "in", ids)]),
+            self.env._("Followers"): env["mail.followers"].search_count([("partner_id", "in", ids)]),
+        }
+        self.env.cr.execute(
+            SQL(
+                """SELECT count(*) FROM mail_message
+                    WHERE (model = 'res.partner' AND res_id = ANY(%(ids)s)) OR author_id = ANY(%(ids)s)""",
+                ids=ids,
+            )
+        )
+        counts[self.env._("Messages")] = self.env.cr.fetchone()[0]
+        return counts
+
+    def _merge(self, partner_ids, dst_partner=None, extra_checks=True):
+        group = self.env["ecrm.duplicate.group"]
+        if group_id := self.env.context.get("ecrm_duplicate_group_id"):
+            group = group.browse(group_id).exists()
+            # a group found by the scan justifies merging partners whose emails
+            # differ (they share a phone or a tax ID): e-CRM managers may do it
+            if group and self.env.user.has_group("ecrm_addon.group_ecrm_manager"):
+                extra_checks = False
+        partners = self.env["res.partner"].browse(partner_ids).exists()
+        # partners other than the kept one, as Odoo picks it when none is given
+        kept = dst_partner if dst_partner in partners else self._get_ordered_partner(partners.ids)[-1:]
+        sources = partners - kept
+        if len(partners) < 2 or not kept:
+            return super()._merge(partner_ids, dst_partner=dst_partner, extra_checks=extra_checks)
+        descriptions = [f"{partner.display_name} (#{partner.id})" for partner in sources]
+        moved = self._ecrm_count_linked(sources)
+        result = super()._merge(partner_ids, dst_partner=dst_partner, extra_checks=extra_checks)
+        if sources.exists():
+            return result  # nothing was merged
+        self._ecrm_after_merge(kept, descriptions, moved, group)
+        return result
+
+    def _ecrm_after_merge(self, kept, descriptions, moved, group):
+        # interactions moved by SQL keep the old commercial entity: align them
+        self.env.cr.execute(
+            SQL(
+                """UPDATE ecrm_interaction i SET commercial_partner_id = p.commercial_partner_id
+                     FROM res_partner p
+                    WHERE p.id = i.partner_id AND p.commercial_partner_id = %(commercial)s
+                      AND i.commercial_partner_id IS DISTINCT FROM p.commercial_partner_id""",
+                commercial=kept.commercial_partner_id.id,
+            )
+        )
+        self.env["ecrm.interaction"].invalidate_model(["commercial_partner_id"])
+        now = fields.Datetime.now()
+        body = Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._(
+                "Merged by %(user)s on %(date)s: %(partners)s.",
+                user=self.env.user.name,
+                date=format_datetime(self.env, now),
+                partners=", ".join(descriptions),
+            ),
+            Markup("").join(Markup("<li>%s: %s</li>") % (escape(label), count) for label, count in moved.items()),
+        )
+        kept.message_post(body=body, subtype_xmlid="mail.mt_note")
+        # the group merged, and any other group the merge left with one partner
+        groups = group | self.env["ecrm.duplicate.group"].search(
+            [("state", "=", "open"), ("partner_ids", "in", kept.ids)]
+        )
+        groups.filtered(lambda g: g == group or len(g.partner_ids.exists()) < 2).write(
+            {"state": "merged", "kept_partner_id": kept.id, "review_user_id": self.env.uid, "review_date": now}
+        )
