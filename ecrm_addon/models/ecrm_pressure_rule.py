@@ -112,10 +112,10 @@ class EcrmPressureRule(models.Model):
         """The SQL resolving recipient keys to commercial partners: rows (key, partner_id).
 
         ``channel`` email: keys are normalised emails; sms/phone: E.164 numbers.
-        The one place that knows how an address leads to a customer (switch
-        it to the identity keys ``ecrm_email_key``/``ecrm_phone_key`` once they exist).
+        The one place that knows how an address leads to a customer: through
+        the identity keys (``ecrm_email_key``, ``ecrm_phone_key``, indexed).
         """
-        column = "email_normalized" if channel == "email" else "phone_sanitized"
+        column = "ecrm_email_key" if channel == "email" else "ecrm_phone_key"
         return SQL(
             """
             SELECT DISTINCT p.%(column)s AS key, p.commercial_partner_id AS partner_id
@@ -150,8 +150,11 @@ class EcrmPressureRule(models.Model):
         else:
             targets = self._ecrm_resolve_sql(channel, keys)
         blockable = category in BLOCKABLE_CATEGORIES
-        for model in ("ecrm.pressure.rule", "ecrm.interaction", "ecrm.rfm.score", "res.partner"):
+        for model in ("ecrm.pressure.rule", "ecrm.interaction", "ecrm.rfm.score"):
             self.env[model].flush_model()
+        # Only what the SQL reads of partners: a compute calling this while a
+        # form is read must not flush unrelated pending writes.
+        self.env["res.partner"].flush_model(["ecrm_email_key", "ecrm_phone_key", "commercial_partner_id", "active"])
         # The rules are read through the ORM (access and record rules apply);
         # the interaction log and scores are read in SQL for every customer,
         # whatever the current user's rights on them: the verdict is the
