@@ -1,5 +1,6 @@
 from . import ecrm_demo
 from . import ecrm_interaction
+from . import ecrm_rfm_migration
 from . import ecrm_rfm_score
 from . import ecrm_rfm_segment
 from . import ecrm_rfm_snapshot
