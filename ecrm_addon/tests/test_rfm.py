@@ -1,3 +1,4 @@
+import random
 from datetime import date
 
 from freezegun import freeze_time
@@ -253,6 +254,32 @@ class TestRfmEngine(RfmCase):
             self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
         self.assertEqual(self._scores()[self.p["A"]].recency_days, 39)
 
+    def test_sql_scores_equal_reference_on_random_ties(self):
+        rng = random.Random(4)
+        partners = self.env["res.partner"].create([{"name": f"RFM random {n}"} for n in range(30)])
+        vals, expected = [], {}
+        for partner in partners:
+            days = sorted(rng.sample(range(0, 300, 10), rng.randint(1, 3)))  # recency ties on a 10-day grid
+            amount = rng.choice([20, 50, 50, 80])  # monetary ties
+            for day in days:
+                when = date.fromordinal(REFERENCE.toordinal() - day)
+                self.p[partner.name] = partner
+                vals.append(self._invoice_vals(partner.name, when, amount, "out_invoice", None))
+            expected[partner.name] = (
+                len(days),
+                float(amount * len(days)),
+                date.fromordinal(REFERENCE.toordinal() - days[0]),
+            )
+        self.env["account.move"].create(vals).action_post()
+        expected.update(self.EXPECTED)
+        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        rows = self._scores()
+        got = {
+            name: (rows[self.p[name]].r_score, rows[self.p[name]].f_score, rows[self.p[name]].m_score)
+            for name in expected
+        }
+        self.assertEqual(got, self._expected_scores(expected))
+
     def test_engine_query_count_does_not_grow_with_customers(self):
         Partner = self.env["res.partner"]
         Partner._ecrm_compute_rfm_company(self.company)  # warm caches
@@ -315,6 +342,13 @@ class TestRfmPartnerFields(RfmCase):
         mailing_action = segment.action_send_mailing()
         domain = eval(mailing_action["context"]["default_mailing_domain"])  # pylint: disable=eval-used
         self.assertEqual(self.env["res.partner"].with_company(self.company).search(domain), customers.sudo())
+
+    def test_user_without_ecrm_group_does_not_get_the_rfm_fields(self):
+        Partner = self.env["res.partner"].with_user(self.plain)
+        self.assertNotIn("ecrm_r_score", Partner.fields_get())
+        arch = Partner.get_views([(False, "form"), (False, "list")])["views"]
+        self.assertNotIn("ecrm_segment_id", arch["form"]["arch"] + arch["list"]["arch"])
+        self.assertEqual(Partner.browse(self.p["A"].id).name, "RFM A")
 
     def test_user_without_ecrm_group_cannot_read_scores(self):
         with self.assertRaises(AccessError):
