@@ -5,6 +5,7 @@ from . import ecrm_interaction
 from . import ecrm_pressure_deferral
 from . import ecrm_pressure_rule
 from . import ecrm_pressure_simulation
+from . import ecrm_rfm_migration
 from . import ecrm_rfm_score
 from . import ecrm_rfm_segment
 from . import ecrm_rfm_snapshot

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.sql import drop_index, make_index_name
 
 _logger = logging.getLogger(__name__)
 
@@ -53,10 +54,12 @@ class EcrmRfmScore(models.Model):
     _description = "RFM Score"
     _order = "company_id, partner_id"
     _rec_name = "partner_id"
+    # Rewritten in bulk by the engine only: no create/write user and date columns
+    # (``date`` tells when the row was computed for), fewer bytes per rewrite.
+    _log_access = False
 
-    partner_id = fields.Many2one(
-        "res.partner", string="Customer", required=True, ondelete="cascade", index=True, readonly=True
-    )
+    # The unique (partner_id, company_id) index serves the lookups by partner.
+    partner_id = fields.Many2one("res.partner", string="Customer", required=True, ondelete="cascade", readonly=True)
     company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     date = fields.Date(string="Computed for", readonly=True)
@@ -67,11 +70,26 @@ class EcrmRfmScore(models.Model):
     r_score = fields.Integer(string="R", readonly=True, aggregator="avg")
     f_score = fields.Integer(string="F", readonly=True, aggregator="avg")
     m_score = fields.Integer(string="M", readonly=True, aggregator="avg")
-    segment_id = fields.Many2one("ecrm.rfm.segment", index=True, readonly=True)
+    # Not indexed on purpose: updates then change no indexed column and stay HOT
+    # (see init); segment counts scan this narrow table.
+    segment_id = fields.Many2one("ecrm.rfm.segment", readonly=True)
+    previous_segment_id = fields.Many2one(
+        "ecrm.rfm.segment", readonly=True, help="The segment before the first computation for this date."
+    )
+    previous_monetary = fields.Monetary(currency_field="currency_id", readonly=True)
 
     _sql_constraints = [
-        ("partner_company_unique", "UNIQUE(company_id, partner_id)", "A customer has one RFM score per company."),
+        ("partner_company_unique", "UNIQUE(partner_id, company_id)", "A customer has one RFM score per company."),
     ]
+
+    def init(self):
+        # Room on each page for the next refresh's row versions: the daily
+        # upsert changes no indexed column, so PostgreSQL updates rows in place
+        # (HOT) without touching the indexes.
+        self.env.cr.execute(SQL("ALTER TABLE %s SET (fillfactor = 50)", SQL.identifier(self._table)))
+        # indexes of the first version of this table, which would defeat HOT updates
+        for column in ("partner_id", "segment_id"):
+            drop_index(self.env.cr, make_index_name(self._table, column), self._table)
 
     def action_ecrm_compute_rfm(self):
         return self.env["res.partner"].action_ecrm_compute_rfm()
@@ -196,10 +214,16 @@ class EcrmRfmScore(models.Model):
 
     @api.model
     def _rfm_refresh_company(self, company):
-        """Recompute the scores of one company in one SQL statement: score the
-        buying customers, write the run's snapshot (with each customer's
-        segment before the run), upsert the scores and delete the rows of the
-        customers who left the window.
+        """Recompute the scores of one company, set-based, in four statements:
+
+        1. score the buying customers and upsert their rows; zero the rows of
+           the customers who left the window (kept one run, so that the move
+           is reported) and delete the rows zeroed on an earlier date. Each row
+           keeps the segment it had before the first run of its date.
+        2. forget this date's history (a second run the same day replaces it);
+        3. the segment-migration matrix of the run: one ecrm.rfm.migration row
+           per (previous segment, segment), with customers and revenue;
+        4. the customers who changed segment: one ecrm.rfm.snapshot row each.
 
         Returns False without doing anything when another transaction is
         refreshing the same company (it holds the advisory lock), else True.
@@ -211,59 +235,90 @@ class EcrmRfmScore(models.Model):
             return False
         for model in ("res.partner", "account.move", "sale.order", "ecrm.rfm.segment", "ecrm.rfm.score"):
             self.env[model].flush_model()
-        self.env["ecrm.rfm.snapshot"].flush_model()
         reference_date, date_from = self._rfm_window(company)
+        params = {"company": company.id, "reference": reference_date}
         cr.execute(
             SQL(
                 """
                 WITH scored AS MATERIALIZED (%(scored)s),
-                previous AS (
-                    SELECT partner_id, segment_id, monetary FROM ecrm_rfm_score WHERE company_id = %(company)s
-                ),
-                snapshot AS (
-                    INSERT INTO ecrm_rfm_snapshot (
-                        company_id, date, partner_id, recency_days, frequency, monetary,
-                        r_score, f_score, m_score, segment_id, previous_segment_id, previous_monetary,
-                        create_uid, create_date, write_uid, write_date)
-                    SELECT %(company)s, %(reference)s, COALESCE(s.partner_id, p.partner_id),
-                           s.recency_days, COALESCE(s.frequency, 0), COALESCE(s.monetary, 0),
-                           COALESCE(s.r_score, 0), COALESCE(s.f_score, 0), COALESCE(s.m_score, 0),
-                           s.segment_id, p.segment_id, COALESCE(p.monetary, 0),
-                           %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
-                      FROM scored s
-                      FULL JOIN previous p ON p.partner_id = s.partner_id
-                    ON CONFLICT (company_id, date, partner_id) DO UPDATE SET
-                        recency_days = EXCLUDED.recency_days, frequency = EXCLUDED.frequency,
-                        monetary = EXCLUDED.monetary, r_score = EXCLUDED.r_score, f_score = EXCLUDED.f_score,
-                        m_score = EXCLUDED.m_score, segment_id = EXCLUDED.segment_id,
-                        write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
-                ),
                 upsert AS (
-                    INSERT INTO ecrm_rfm_score (
+                    INSERT INTO ecrm_rfm_score AS old (
                         company_id, partner_id, date, last_purchase_date, recency_days, frequency, monetary,
-                        r_score, f_score, m_score, segment_id, create_uid, create_date, write_uid, write_date)
+                        r_score, f_score, m_score, segment_id, previous_segment_id, previous_monetary)
                     SELECT %(company)s, s.partner_id, %(reference)s, s.last_purchase_date, s.recency_days,
-                           s.frequency, s.monetary, s.r_score, s.f_score, s.m_score, s.segment_id,
-                           %(uid)s, NOW() AT TIME ZONE 'UTC', %(uid)s, NOW() AT TIME ZONE 'UTC'
+                           s.frequency, s.monetary, s.r_score, s.f_score, s.m_score, s.segment_id, NULL, 0
                       FROM scored s
-                    ON CONFLICT (company_id, partner_id) DO UPDATE SET
+                    ON CONFLICT (partner_id, company_id) DO UPDATE SET
                         date = EXCLUDED.date, last_purchase_date = EXCLUDED.last_purchase_date,
                         recency_days = EXCLUDED.recency_days, frequency = EXCLUDED.frequency,
                         monetary = EXCLUDED.monetary, r_score = EXCLUDED.r_score, f_score = EXCLUDED.f_score,
                         m_score = EXCLUDED.m_score, segment_id = EXCLUDED.segment_id,
-                        write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date
+                        previous_segment_id = CASE WHEN old.date < EXCLUDED.date
+                                                   THEN old.segment_id ELSE old.previous_segment_id END,
+                        previous_monetary = CASE WHEN old.date < EXCLUDED.date
+                                                 THEN old.monetary ELSE old.previous_monetary END
+                    -- a second run on the same data rewrites nothing
+                    WHERE (old.date, old.last_purchase_date, old.frequency, old.monetary,
+                           old.r_score, old.f_score, old.m_score, old.segment_id)
+                          IS DISTINCT FROM
+                          (EXCLUDED.date, EXCLUDED.last_purchase_date, EXCLUDED.frequency, EXCLUDED.monetary,
+                           EXCLUDED.r_score, EXCLUDED.f_score, EXCLUDED.m_score, EXCLUDED.segment_id)
+                ),
+                left_window AS (
+                    UPDATE ecrm_rfm_score old
+                       SET date = %(reference)s, last_purchase_date = NULL, recency_days = NULL, frequency = 0,
+                           monetary = 0, r_score = 0, f_score = 0, m_score = 0, segment_id = NULL,
+                           previous_segment_id = old.segment_id, previous_monetary = old.monetary
+                     WHERE old.company_id = %(company)s
+                       AND old.frequency > 0
+                       AND NOT EXISTS (SELECT 1 FROM scored s WHERE s.partner_id = old.partner_id)
                 )
                 DELETE FROM ecrm_rfm_score old
                  WHERE old.company_id = %(company)s
+                   AND old.frequency = 0
+                   AND old.date < %(reference)s
                    AND NOT EXISTS (SELECT 1 FROM scored s WHERE s.partner_id = old.partner_id)
                 """,
                 scored=self._rfm_scored_sql(company, reference_date, date_from),
-                company=company.id,
-                reference=reference_date,
-                uid=self.env.uid,
+                **params,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                WITH gone AS (DELETE FROM ecrm_rfm_migration WHERE company_id = %(company)s AND date = %(reference)s)
+                DELETE FROM ecrm_rfm_snapshot WHERE company_id = %(company)s AND date = %(reference)s
+                """,
+                **params,
+            )
+        )
+        cr.execute(
+            SQL(
+                """
+                WITH run AS MATERIALIZED (
+                    SELECT * FROM ecrm_rfm_score WHERE company_id = %(company)s AND date = %(reference)s
+                ),
+                matrix AS (
+                    INSERT INTO ecrm_rfm_migration (
+                        company_id, date, previous_segment_id, segment_id, customer_count, monetary, previous_monetary)
+                    SELECT %(company)s, %(reference)s, previous_segment_id, segment_id,
+                           COUNT(*), SUM(monetary), SUM(previous_monetary)
+                      FROM run
+                     GROUP BY previous_segment_id, segment_id
+                )
+                INSERT INTO ecrm_rfm_snapshot (
+                    company_id, date, partner_id, recency_days, frequency, monetary,
+                    r_score, f_score, m_score, segment_id, previous_segment_id, previous_monetary)
+                SELECT %(company)s, %(reference)s, partner_id, recency_days, frequency, monetary,
+                       r_score, f_score, m_score, segment_id, previous_segment_id, previous_monetary
+                  FROM run
+                 WHERE segment_id IS DISTINCT FROM previous_segment_id
+                """,
+                **params,
             )
         )
         self.invalidate_model()
         self.env["ecrm.rfm.snapshot"].invalidate_model()
+        self.env["ecrm.rfm.migration"].invalidate_model()
         self.env["res.partner"].invalidate_model(RFM_PARTNER_FIELDS)
         return True

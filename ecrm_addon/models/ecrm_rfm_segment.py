@@ -24,7 +24,10 @@ class EcrmRfmSegment(models.Model):
     m_min = fields.Integer(string="Monetary from", default=1)
     m_max = fields.Integer(string="Monetary to", default=5)
     customer_count = fields.Integer(
-        string="Customers", compute="_compute_customer_count", help="Customers in this segment (current company)."
+        string="Customers",
+        compute="_compute_customer_count",
+        groups="ecrm_addon.group_ecrm_user",
+        help="Customers in this segment (current company).",
     )
 
     _sql_constraints = [

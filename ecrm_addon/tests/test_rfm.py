@@ -1,3 +1,4 @@
+import random
 from datetime import date
 
 from freezegun import freeze_time
@@ -154,21 +155,25 @@ class TestRfmEngine(RfmCase):
             )[:1]
             self.assertEqual(row.segment_id, first, partner.name)
 
-    def test_customer_leaving_window_loses_row_and_snapshot_records_move(self):
+    def test_customer_leaving_window_is_zeroed_then_dropped_and_move_recorded(self):
         Partner = self.env["res.partner"]
         Partner._ecrm_compute_rfm_company(self.company)
         segment_d = self._scores()[self.p["D"]].segment_id
         self.assertTrue(segment_d)
         self.company.ecrm_rfm_date = date(2024, 9, 15)  # window from 2023-09-16: D's only invoice is out
         Partner._ecrm_compute_rfm_company(self.company)
-        self.assertNotIn(self.p["D"], self._scores())
-        snapshot = self.env["ecrm.rfm.snapshot"].search(
+        row = self._scores()[self.p["D"]]
+        self.assertEqual(
+            (row.frequency, row.r_score, row.segment_id, row.previous_segment_id),
+            (0, 0, self.env["ecrm.rfm.segment"], segment_d),
+        )
+        move = self.env["ecrm.rfm.snapshot"].search(
             [("partner_id", "=", self.p["D"].id), ("date", "=", date(2024, 9, 15))]
         )
-        self.assertEqual(
-            (snapshot.segment_id, snapshot.previous_segment_id, snapshot.r_score),
-            (self.env["ecrm.rfm.segment"], segment_d, 0),
-        )
+        self.assertEqual((move.segment_id, move.previous_segment_id), (self.env["ecrm.rfm.segment"], segment_d))
+        self.company.ecrm_rfm_date = date(2024, 9, 16)
+        Partner._ecrm_compute_rfm_company(self.company)
+        self.assertNotIn(self.p["D"], self._scores())
 
     def test_two_companies_score_a_shared_customer_separately(self):
         company_2 = self.setup_other_company(name="RFM Company 2")["company"]
@@ -227,6 +232,7 @@ class TestRfmEngine(RfmCase):
         self.assertEqual(first, second)
         self.assertEqual(self.env["ecrm.rfm.snapshot"].search_count([("company_id", "=", self.company.id)]), snapshots)
         # the second run keeps the segment before the first one (none) as previous
+        self.assertFalse(self.env["ecrm.rfm.score"].search([("company_id", "=", self.company.id)]).previous_segment_id)
         self.assertFalse(
             self.env["ecrm.rfm.snapshot"].search([("company_id", "=", self.company.id)]).previous_segment_id
         )
@@ -248,10 +254,36 @@ class TestRfmEngine(RfmCase):
             self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
         self.assertEqual(self._scores()[self.p["A"]].recency_days, 39)
 
+    def test_sql_scores_equal_reference_on_random_ties(self):
+        rng = random.Random(4)
+        partners = self.env["res.partner"].create([{"name": f"RFM random {n}"} for n in range(30)])
+        vals, expected = [], {}
+        for partner in partners:
+            days = sorted(rng.sample(range(0, 300, 10), rng.randint(1, 3)))  # recency ties on a 10-day grid
+            amount = rng.choice([20, 50, 50, 80])  # monetary ties
+            for day in days:
+                when = date.fromordinal(REFERENCE.toordinal() - day)
+                self.p[partner.name] = partner
+                vals.append(self._invoice_vals(partner.name, when, amount, "out_invoice", None))
+            expected[partner.name] = (
+                len(days),
+                float(amount * len(days)),
+                date.fromordinal(REFERENCE.toordinal() - days[0]),
+            )
+        self.env["account.move"].create(vals).action_post()
+        expected.update(self.EXPECTED)
+        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        rows = self._scores()
+        got = {
+            name: (rows[self.p[name]].r_score, rows[self.p[name]].f_score, rows[self.p[name]].m_score)
+            for name in expected
+        }
+        self.assertEqual(got, self._expected_scores(expected))
+
     def test_engine_query_count_does_not_grow_with_customers(self):
         Partner = self.env["res.partner"]
         Partner._ecrm_compute_rfm_company(self.company)  # warm caches
-        with self.assertQueryCount(3):  # lock, refresh statement, savepoint-free company read
+        with self.assertQueryCount(4):  # lock, refresh, forget the date's history, write history
             Partner._ecrm_compute_rfm_company(self.company)
 
 
@@ -311,6 +343,13 @@ class TestRfmPartnerFields(RfmCase):
         domain = eval(mailing_action["context"]["default_mailing_domain"])  # pylint: disable=eval-used
         self.assertEqual(self.env["res.partner"].with_company(self.company).search(domain), customers.sudo())
 
+    def test_user_without_ecrm_group_does_not_get_the_rfm_fields(self):
+        Partner = self.env["res.partner"].with_user(self.plain)
+        self.assertNotIn("ecrm_r_score", Partner.fields_get())
+        arch = Partner.get_views([(False, "form"), (False, "list")])["views"]
+        self.assertNotIn("ecrm_segment_id", arch["form"]["arch"] + arch["list"]["arch"])
+        self.assertEqual(Partner.browse(self.p["A"].id).name, "RFM A")
+
     def test_user_without_ecrm_group_cannot_read_scores(self):
         with self.assertRaises(AccessError):
             self.env["ecrm.rfm.score"].with_user(self.plain).search([])
@@ -327,16 +366,25 @@ class TestRfmPartnerFields(RfmCase):
         with self.assertRaises(AccessError):
             self.env["res.partner"].with_user(self.user).action_ecrm_compute_rfm()
 
-    def test_migration_report_counts_moves_between_runs(self):
+    def test_migration_report_counts_every_cell_of_the_latest_run(self):
         self.company.ecrm_rfm_date = date(2024, 9, 15)
         self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
-        Snapshot = self.env["ecrm.rfm.snapshot"].with_user(self.user)
-        latest = Snapshot.search([("is_latest", "=", True), ("company_id", "=", self.company.id)])
+        Migration = self.env["ecrm.rfm.migration"].with_user(self.user)
+        latest = Migration.search([("is_latest", "=", True), ("company_id", "=", self.company.id)])
         self.assertEqual(set(latest.mapped("date")), {date(2024, 9, 15)})
-        groups = Snapshot._read_group(
-            [("is_latest", "=", True), ("company_id", "=", self.company.id)],
-            groupby=["previous_segment_id", "segment_id"],
-            aggregates=["__count", "monetary:sum"],
+        scores = self.env["ecrm.rfm.score"].search([("company_id", "=", self.company.id)])
+        self.assertEqual(sum(latest.mapped("customer_count")), len(scores))  # 5 buyers + D who left
+        self.assertAlmostEqual(sum(latest.mapped("monetary")), sum(scores.mapped("monetary")))
+        cells = {(row.previous_segment_id, row.segment_id): row.customer_count for row in latest}
+        expected = {}
+        for score in scores:
+            key = (score.previous_segment_id, score.segment_id)
+            expected[key] = expected.get(key, 0) + 1
+        self.assertEqual(cells, expected)
+        moves = self.env["ecrm.rfm.snapshot"].search(
+            [("company_id", "=", self.company.id), ("date", "=", date(2024, 9, 15))]
         )
-        self.assertEqual(sum(count for _p, _s, count, _m in groups), 6)
-        self.assertEqual(sum(monetary for _p, _s, _c, monetary in groups), sum(latest.mapped("monetary")))
+        self.assertEqual(
+            set(moves.partner_id.ids),
+            {s.partner_id.id for s in scores if s.segment_id != s.previous_segment_id},
+        )
