@@ -11,7 +11,7 @@ class EcrmPressureDeferral(models.Model):
     _order = "until, id"
     _rec_name = "partner_id"
 
-    mailing_id = fields.Many2one("mailing.mailing", string="Mailing", required=True, ondelete="cascade", index=True)
+    mailing_id = fields.Many2one("mailing.mailing", required=True, ondelete="cascade", index=True)
     res_model = fields.Char(string="Recipient Model", required=True)
     res_id = fields.Many2oneReference(string="Recipient", model_field="res_model", required=True)
     partner_id = fields.Many2one("res.partner", string="Customer", ondelete="cascade")
@@ -76,7 +76,7 @@ class EcrmPressureDeferral(models.Model):
             due.filtered(lambda d, m=mailing: d.mailing_id == m)._ecrm_retry()
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(mailings) - done)
             if auto_commit:
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _ecrm_already_traced(self):
         """The deferrals of one mailing whose recipient already has a trace for it."""
