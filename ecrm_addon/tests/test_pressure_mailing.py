@@ -278,3 +278,19 @@ class TestPressureWarnings(PressureMailingCase):
             {"res_model": "res.partner", "res_id": self.alice.id, "composition_mode": "comment", "body": "Hi"}
         )
         self.assertIn(self.sms_rule.name, composer.ecrm_pressure_warning)
+
+
+@tagged("post_install", "-at_install")
+class TestPressureMailingAccess(PressureMailingCase):
+    def test_deferrals_and_check_need_marketing_or_ecrm_rights(self):
+        plain = new_test_user(self.env, login="ecrm_pm_plain", groups="base.group_user")
+        marketer = new_test_user(
+            self.env, login="ecrm_pm_marketer", groups="base.group_user,mass_mailing.group_mass_mailing_user"
+        )
+        mailing = self._partner_mailing(self.alice | self.bob)
+        self.assertTrue(mailing.with_user(marketer).action_ecrm_pressure_simulate()["res_id"])
+        self.env["ecrm.pressure.deferral"].with_user(marketer).search([])
+        with self.assertRaises(AccessError):
+            self.env["ecrm.pressure.deferral"].with_user(plain).search([])
+        with self.assertRaises(AccessError):
+            self.env["ecrm.pressure.simulation"].with_user(plain).create({"mailing_id": mailing.id})
