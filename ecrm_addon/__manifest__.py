@@ -28,6 +28,13 @@
         # identity, duplicates and customer 360
         # RFM engine
         # cases and escalation
+        "security/ecrm_case_security.xml",
+        "data/ecrm_case_data.xml",
+        "views/ecrm_case_views.xml",
+        "views/ecrm_case_config_views.xml",
+        "views/ecrm_case_document_views.xml",
+        "views/ecrm_case_portal_templates.xml",
+        "report/ecrm_case_report_views.xml",
         # contact pressure
         "views/ecrm_interaction_views.xml",
         "views/ecrm_rfm_segment_views.xml",

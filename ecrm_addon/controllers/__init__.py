@@ -1,0 +1,2 @@
+from . import case_api
+from . import portal
