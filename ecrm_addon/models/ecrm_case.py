@@ -197,13 +197,19 @@ class EcrmCase(models.Model):
     def _check_documents_customer(self):
         for case in self.filtered("partner_id"):
             customer = case.commercial_partner_id
-            documents = (case.sale_order_id, case.picking_id, case.invoice_id)
-            for document in documents:
-                if document and document.sudo().partner_id.commercial_partner_id != customer:
+            # sudo: only the documents' customers are compared
+            for document in (case.sale_order_id.sudo(), case.picking_id.sudo(), case.invoice_id.sudo()):
+                if not document:
+                    continue
+                owners = document.partner_id.commercial_partner_id
+                if document._name == "stock.picking":
+                    # a delivery may go to another address (a gift): its order's customer counts too
+                    owners |= document.sale_id.partner_id.commercial_partner_id
+                if customer not in owners:
                     raise ValidationError(
                         self.env._(
                             "%(document)s does not belong to the customer %(customer)s of case %(case)s.",
-                            document=document.sudo().display_name,
+                            document=document.display_name,
                             customer=customer.display_name,
                             case=case.name,
                         )
@@ -527,7 +533,7 @@ class EcrmCase(models.Model):
                 [
                     {
                         "subject": self.env._("Delivery %(name)s is late", name=picking.name),
-                        "partner_id": picking.partner_id.id,
+                        "partner_id": (picking.sale_id.partner_id or picking.partner_id).id,
                         "picking_id": picking.id,
                         "sale_order_id": picking.sale_id.id,
                         "category_id": category.id if category else False,
