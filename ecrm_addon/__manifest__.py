@@ -35,6 +35,13 @@
         "views/ecrm_rfm_score_views.xml",
         "views/ecrm_rfm_snapshot_views.xml",
         # cases and escalation
+        "security/ecrm_case_security.xml",
+        "data/ecrm_case_data.xml",
+        "views/ecrm_case_views.xml",
+        "views/ecrm_case_config_views.xml",
+        "views/ecrm_case_document_views.xml",
+        "views/ecrm_case_portal_templates.xml",
+        "report/ecrm_case_report_views.xml",
         # contact pressure
         "security/ecrm_pressure_security.xml",
         "data/ecrm_pressure_rule_data.xml",

@@ -1,1 +1,3 @@
+from . import case_api
 from . import portal
+from . import portal_consent

@@ -2,7 +2,9 @@ from odoo import fields, models
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "ecrm.case.document.mixin"]
+    _ecrm_case_field = "invoice_id"
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

@@ -2,7 +2,9 @@ from odoo import models
 
 
 class SaleOrder(models.Model):
-    _inherit = "sale.order"
+    _name = "sale.order"
+    _inherit = ["sale.order", "ecrm.case.document.mixin"]
+    _ecrm_case_field = "sale_order_id"
 
     def action_confirm(self):
         result = super().action_confirm()

@@ -1,1 +1,2 @@
+from . import ecrm_case_report
 from . import ecrm_pressure_report

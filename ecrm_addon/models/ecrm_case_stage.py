@@ -1,0 +1,21 @@
+from odoo import fields, models
+
+
+class EcrmCaseStage(models.Model):
+    _name = "ecrm.case.stage"
+    _description = "Case Stage"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    fold = fields.Boolean(string="Folded in Kanban", help="Closed stages are usually folded.")
+    is_closed = fields.Boolean(
+        string="Closing Stage",
+        help="Cases in this stage are solved or cancelled: their clocks stop and nothing escalates.",
+    )
+    is_waiting_customer = fields.Boolean(
+        string="Waiting on Customer",
+        help="The clock is paused while a case waits here; the time is added back to its deadlines.",
+    )
+    description = fields.Text(translate=True)

@@ -1,0 +1,111 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools.safe_eval import safe_eval
+
+from .ecrm_case import CASE_CHANNELS, CASE_PRIORITIES
+
+
+class EcrmEscalationPolicy(models.Model):
+    """An SLA policy: which cases it covers, their targets in working hours and
+    the chain of escalation levels that fire around the deadlines."""
+
+    _name = "ecrm.escalation.policy"
+    _description = "SLA Policy"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10, help="The first policy in this order that covers a case applies to it.")
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", default=lambda self: self.env.company, index=True)
+    priority = fields.Selection(CASE_PRIORITIES, help="Covers only cases of this priority. Empty: every priority.")
+    channel = fields.Selection(CASE_CHANNELS, help="Covers only cases from this channel. Empty: every channel.")
+    category_ids = fields.Many2many(
+        "ecrm.case.category", string="Categories", help="Covers only cases of these categories. Empty: every category."
+    )
+    domain = fields.Char(default="[]", help="Covers only the cases this filter keeps.")
+    calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Working Hours",
+        required=True,
+        default=lambda self: self.env.company.resource_calendar_id,
+        help="Targets and escalation delays count these working hours; its public holidays are skipped.",
+    )
+    response_hours = fields.Float(help="Working hours to the first response. 0: no response target.")
+    resolution_hours = fields.Float(help="Working hours to the resolution. 0: no resolution target.")
+    level_ids = fields.One2many("ecrm.escalation.level", "policy_id", string="Escalation Levels", copy=True)
+    case_count = fields.Integer(compute="_compute_case_count", string="Cases")
+
+    def _compute_case_count(self):
+        counts = dict(self.env["ecrm.case"]._read_group([("policy_id", "in", self.ids)], ["policy_id"], ["__count"]))
+        for policy in self:
+            policy.case_count = counts.get(policy, 0)
+
+    @api.constrains("response_hours", "resolution_hours")
+    def _check_hours(self):
+        for policy in self:
+            if policy.response_hours < 0 or policy.resolution_hours < 0:
+                raise ValidationError(
+                    self.env._("The targets of the SLA policy %(name)s cannot be negative.", name=policy.name)
+                )
+
+    @api.constrains("domain")
+    def _check_domain(self):
+        for policy in self:
+            try:
+                self.env["ecrm.case"].search_count(policy._ecrm_domain(), limit=1)
+            except Exception as error:
+                raise ValidationError(
+                    self.env._(
+                        "The filter of the SLA policy %(name)s is not valid: %(error)s", name=policy.name, error=error
+                    )
+                ) from error
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("calendar_id"):
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                if not company.resource_calendar_id:
+                    raise UserError(
+                        self.env._(
+                            "The SLA policy %(name)s needs working hours: the company %(company)s has none, "
+                            "choose a working-hours calendar on the policy.",
+                            name=vals.get("name", ""),
+                            company=company.name,
+                        )
+                    )
+                vals["calendar_id"] = company.resource_calendar_id.id
+        return super().create(vals_list)
+
+    def _ecrm_domain(self):
+        self.ensure_one()
+        return safe_eval(self.domain or "[]")
+
+    def _ecrm_covers(self, case):
+        """Whether this policy applies to ``case`` (a single record)."""
+        self.ensure_one()
+        if self.company_id and self.company_id != case.company_id:
+            return False
+        if self.priority and self.priority != case.priority:
+            return False
+        if self.channel and self.channel != case.channel:
+            return False
+        if self.category_ids and case.category_id not in self.category_ids:
+            return False
+        domain = self._ecrm_domain()
+        return not domain or bool(case.filtered_domain(domain))
+
+    def _ecrm_plan(self, start, hours):
+        """The moment ``hours`` working hours (negative: before) from ``start``,
+        skipping the calendar's days off and public holidays."""
+        self.ensure_one()
+        if not hours:
+            return start
+        return self.calendar_id.plan_hours(hours, start, compute_leaves=True) or False
+
+    def _ecrm_work_hours(self, start, stop):
+        """Working hours of the calendar between two naive UTC datetimes."""
+        self.ensure_one()
+        if not start or not stop or stop <= start:
+            return 0.0
+        return self.calendar_id.get_work_hours_count(start, stop, compute_leaves=True)

@@ -1,0 +1,86 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from ..models.ecrm_case import CASE_CHANNELS, CASE_PRIORITIES
+
+
+class EcrmCaseReport(models.Model):
+    """Cases analysis: backlog, SLA compliance (met / breached) and times to first
+    response and resolution, per channel, stage, team and RFM segment.
+
+    A view evaluated at read time, so open cases past their deadline count as
+    breached without any job having to flag them.
+    """
+
+    _name = "ecrm.case.report"
+    _description = "Cases Analysis"
+    _auto = False
+    _order = "date_open desc"
+    _rec_name = "case_id"
+
+    case_id = fields.Many2one("ecrm.case", readonly=True)
+    date_open = fields.Datetime(string="Opened On", readonly=True)
+    date_closed = fields.Datetime(string="Closed On", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
+    channel = fields.Selection(CASE_CHANNELS, readonly=True)
+    priority = fields.Selection(CASE_PRIORITIES, readonly=True)
+    category_id = fields.Many2one("ecrm.case.category", readonly=True)
+    stage_id = fields.Many2one("ecrm.case.stage", readonly=True)
+    is_closed = fields.Boolean(string="Closed", readonly=True)
+    user_id = fields.Many2one("res.users", string="Assignee", readonly=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    policy_id = fields.Many2one("ecrm.escalation.policy", string="SLA Policy", readonly=True)
+    segment_id = fields.Many2one("ecrm.rfm.segment", string="RFM Segment", readonly=True)
+    escalation_level = fields.Integer(readonly=True, aggregator="max")
+    response_status = fields.Selection(
+        [("met", "Met"), ("breached", "Breached"), ("running", "Running"), ("none", "No target")], readonly=True
+    )
+    resolution_status = fields.Selection(
+        [("met", "Met"), ("breached", "Breached"), ("running", "Running"), ("none", "No target")], readonly=True
+    )
+    response_breached = fields.Integer(string="Responses Breached", readonly=True)
+    resolution_breached = fields.Integer(string="Resolutions Breached", readonly=True)
+    hours_to_first_response = fields.Float(string="Hours to First Response", readonly=True, aggregator="avg")
+    hours_to_resolution = fields.Float(string="Hours to Resolution", readonly=True, aggregator="avg")
+    case_count = fields.Integer(string="# Cases", readonly=True)
+
+    def _status_sql(self, done, deadline):
+        return SQL(
+            """CASE WHEN %(deadline)s IS NULL THEN 'none'
+                    WHEN %(done)s IS NOT NULL THEN CASE WHEN %(done)s <= %(deadline)s THEN 'met' ELSE 'breached' END
+                    WHEN (now() AT TIME ZONE 'UTC') > %(deadline)s THEN 'breached'
+                    ELSE 'running' END""",
+            done=done,
+            deadline=deadline,
+        )
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        response = self._status_sql(SQL("c.first_response_date"), SQL("c.response_deadline"))
+        resolution = self._status_sql(SQL("c.date_closed"), SQL("c.resolution_deadline"))
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE OR REPLACE VIEW %(table)s AS (
+                    SELECT c.id AS id, c.id AS case_id, c.date_open, c.date_closed,
+                           c.commercial_partner_id AS partner_id, c.channel, c.priority, c.category_id,
+                           c.stage_id, c.is_closed, c.user_id, c.team_id, c.company_id, c.policy_id,
+                           s.segment_id, c.escalation_level, 1 AS case_count,
+                           %(response)s AS response_status,
+                           %(resolution)s AS resolution_status,
+                           (CASE WHEN %(response)s = 'breached' THEN 1 ELSE 0 END) AS response_breached,
+                           (CASE WHEN %(resolution)s = 'breached' THEN 1 ELSE 0 END) AS resolution_breached,
+                           EXTRACT(EPOCH FROM (c.first_response_date - c.date_open)) / 3600.0
+                               AS hours_to_first_response,
+                           EXTRACT(EPOCH FROM (c.date_closed - c.date_open)) / 3600.0 AS hours_to_resolution
+                      FROM ecrm_case c
+                 LEFT JOIN ecrm_rfm_score s
+                        ON s.partner_id = c.commercial_partner_id AND s.company_id = c.company_id
+                )
+                """,
+                table=SQL.identifier(self._table),
+                response=response,
+                resolution=resolution,
+            )
+        )

@@ -1,0 +1,62 @@
+from datetime import datetime
+
+from odoo import Command
+from odoo.tests import TransactionCase, new_test_user
+
+
+class EcrmCaseCommon(TransactionCase):
+    """A 9-17 Monday-Friday calendar (UTC), a default SLA policy and users."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False, mail_notrack=True))
+        cls.company = cls.env.company
+        cls.calendar = cls.env["resource.calendar"].create(
+            {
+                "name": "Shop 9-17",
+                "tz": "UTC",
+                "company_id": cls.company.id,
+                "attendance_ids": [
+                    Command.create(
+                        {
+                            "name": f"Day {day}",
+                            "dayofweek": str(day),
+                            "hour_from": 9,
+                            "hour_to": 17,
+                            "day_period": "morning",
+                        }
+                    )
+                    for day in range(5)
+                ],
+            }
+        )
+        # Shipped data or other features may have policies: start from none.
+        cls.env["ecrm.escalation.policy"].search([]).active = False
+        cls.policy = cls.env["ecrm.escalation.policy"].create(
+            {
+                "name": "Default",
+                "sequence": 50,
+                "calendar_id": cls.calendar.id,
+                "response_hours": 4,
+                "resolution_hours": 16,
+            }
+        )
+        cls.agent = new_test_user(
+            cls.env, login="ecrm_case_agent", groups="ecrm_addon.group_ecrm_user", email="agent@shop.example"
+        )
+        cls.manager = new_test_user(
+            cls.env, login="ecrm_case_manager", groups="ecrm_addon.group_ecrm_manager", email="boss@shop.example"
+        )
+        cls.customer = cls.env["res.partner"].create({"name": "Jane Doe", "email": "Jane.Doe@Example.com"})
+        cls.stage_new = cls.env.ref("ecrm_addon.ecrm_case_stage_new")
+        cls.stage_progress = cls.env.ref("ecrm_addon.ecrm_case_stage_in_progress")
+        cls.stage_waiting = cls.env.ref("ecrm_addon.ecrm_case_stage_waiting")
+        cls.stage_solved = cls.env.ref("ecrm_addon.ecrm_case_stage_solved")
+
+    @staticmethod
+    def dt(text):
+        return datetime.strptime(text, "%Y-%m-%d %H:%M")
+
+    def new_case(self, **vals):
+        return self.env["ecrm.case"].create({"subject": "Parcel missing", "partner_id": self.customer.id, **vals})

@@ -1,0 +1,246 @@
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from unittest.mock import patch
+
+import requests
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import EcrmCaseCommon
+
+
+class _Hook(BaseHTTPRequestHandler):
+    """Local webhook receiver: answers the queued statuses, records the bodies."""
+
+    statuses = []
+    bodies = []
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length", 0))
+        type(self).bodies.append(json.loads(self.rfile.read(length)))
+        status = type(self).statuses.pop(0) if type(self).statuses else 200
+        self.send_response(status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@tagged("post_install", "-at_install")
+class TestCaseEscalation(EcrmCaseCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.watcher = cls.manager
+        cls.level_warn = cls.env["ecrm.escalation.level"].create(
+            {
+                "name": "Warning",
+                "sequence": 1,
+                "policy_id": cls.policy.id,
+                "watch": "response",
+                "delay_hours": -1,
+                "notify_user_ids": [cls.watcher.id],
+            }
+        )
+        cls.level_late = cls.env["ecrm.escalation.level"].create(
+            {
+                "name": "Late",
+                "sequence": 2,
+                "policy_id": cls.policy.id,
+                "watch": "response",
+                "delay_hours": 0,
+                "notify_assignee": True,
+                "raise_priority": True,
+                "reassign_user_id": cls.manager.id,
+            }
+        )
+
+    def escalate(self, when):
+        with freeze_time(when):
+            return self.env["ecrm.case"]._cron_ecrm_escalate()
+
+    def todo_count(self, case, user):
+        return self.env["mail.activity"].search_count(
+            [("res_model", "=", "ecrm.case"), ("res_id", "=", case.id), ("user_id", "=", user.id)]
+        )
+
+    def test_next_escalation_is_first_due_level(self):
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case()
+        # response due Monday 12:00; the warning one working hour before
+        self.assertEqual(case.next_escalation_at, self.dt("2026-11-23 11:00"))
+
+    def test_nothing_fires_before_due(self):
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case()
+        self.escalate("2026-11-23 10:59")
+        self.assertFalse(case.escalation_ids)
+
+    def test_each_level_fires_once_across_runs(self):
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case(user_id=self.agent.id)
+        self.escalate("2026-11-23 11:00")
+        self.assertEqual(case.escalation_ids.level_id, self.level_warn)
+        self.assertEqual(case.escalation_level, 1)
+        self.assertEqual(case.next_escalation_at, self.dt("2026-11-23 12:00"))
+        self.escalate("2026-11-23 12:00")
+        self.escalate("2026-11-23 12:05")
+        self.assertEqual(len(case.escalation_ids), 2)
+        self.assertEqual(case.escalation_level, 2)
+        self.assertEqual(self.todo_count(case, self.watcher), 1)
+        self.assertEqual(self.todo_count(case, self.agent), 1)
+        self.assertEqual(case.user_id, self.manager)
+        self.assertEqual(case.priority, "2")
+        self.assertFalse(case.next_escalation_at)
+        logged = case.message_ids.filtered(lambda m: "fired" in (m.body or ""))
+        self.assertEqual(len(logged), 2)
+
+    def test_late_run_fires_every_due_level_once(self):
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case()
+        self.escalate("2026-11-25 09:00")
+        self.assertEqual(case.escalation_ids.level_id, self.level_warn | self.level_late)
+
+    def test_row_of_another_worker_prevents_second_fire(self):
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case()
+        # another worker fired the warning and committed after this one computed the due list
+        self.env["ecrm.case.escalation"].create({"case_id": case.id, "level_id": self.level_warn.id, "rank": 1})
+        case.invalidate_recordset()
+        self.env.cr.execute("UPDATE ecrm_case SET next_escalation_at = %s WHERE id = %s", ["2026-11-23 11:00", case.id])
+        case.invalidate_recordset()
+        self.escalate("2026-11-23 11:30")
+        self.assertEqual(len(case.escalation_ids), 1)
+        self.assertEqual(self.todo_count(case, self.watcher), 0)
+
+    def test_concurrent_fire_row_wins_over_stale_view(self):
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case()
+        self.assertFalse(case.escalation_ids)  # this worker's (cached) view: nothing fired
+        # the other worker inserts its row meanwhile
+        self.env.cr.execute(
+            "INSERT INTO ecrm_case_escalation (case_id, level_id, rank, fired_at, state, attempts)"
+            " VALUES (%s, %s, 1, now(), 'done', 1)",
+            [case.id, self.level_warn.id],
+        )
+        case._ecrm_escalate(self.dt("2026-11-23 11:30"))
+        self.assertEqual(len(case.escalation_ids), 1)
+        self.assertEqual(self.todo_count(case, self.watcher), 0)
+
+    def test_first_response_stops_response_levels(self):
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case()
+        with freeze_time("2026-11-23 10:00"):
+            case.with_user(self.agent).message_post(
+                body="We are on it", message_type="comment", subtype_xmlid="mail.mt_comment"
+            )
+        self.assertEqual(case.first_response_date, self.dt("2026-11-23 10:00"))
+        self.assertFalse(case.next_escalation_at)
+        self.escalate("2026-11-24 10:00")
+        self.assertFalse(case.escalation_ids)
+
+    def test_internal_note_is_not_a_first_response(self):
+        case = self.new_case()
+        case.with_user(self.agent).message_post(body="Note", message_type="comment", subtype_xmlid="mail.mt_note")
+        self.assertFalse(case.first_response_date)
+
+    def test_customer_message_is_not_a_first_response(self):
+        case = self.new_case()
+        case.message_post(
+            body="Any news?", author_id=self.customer.id, message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self.assertFalse(case.first_response_date)
+
+    def test_first_response_logs_answer_interaction(self):
+        case = self.new_case()
+        case.with_user(self.agent).message_post(body="Hi", message_type="comment", subtype_xmlid="mail.mt_comment")
+        touches = self.env["ecrm.interaction"].search([("res_model", "=", "ecrm.case"), ("res_id", "=", case.id)])
+        self.assertEqual(sorted(touches.mapped("direction")), ["inbound", "outbound"])
+
+    def test_resolution_level_stops_when_closed(self):
+        level = self.env["ecrm.escalation.level"].create(
+            {"name": "Unresolved", "policy_id": self.policy.id, "watch": "resolution", "notify_team_leader": True}
+        )
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case()
+            case.first_response_date = self.dt("2026-11-20 16:30")
+        self.assertEqual(case.next_escalation_at, level._ecrm_due_at(case))
+        case.stage_id = self.stage_solved
+        self.assertFalse(case.next_escalation_at)
+
+    def test_customer_email_template_is_sent(self):
+        template = self.env["mail.template"].create(
+            {
+                "name": "Sorry",
+                "model_id": self.env["ir.model"]._get_id("ecrm.case"),
+                "subject": "About {{ object.name }}",
+                "body_html": "<p>We are late on your case, sorry.</p>",
+            }
+        )
+        self.level_warn.mail_template_id = template
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case()
+        self.escalate("2026-11-23 11:00")
+        sent = case.message_ids.filtered(lambda m: m.subject == f"About {case.name}")
+        self.assertEqual(len(sent), 1)
+        self.assertIn(self.customer, sent.partner_ids | case.message_partner_ids)
+
+    def test_webhook_failure_is_retried_on_next_run(self):
+        server = HTTPServer(("127.0.0.1", 0), _Hook)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        _Hook.statuses[:] = [500]
+        _Hook.bodies[:] = []
+        self.level_warn.webhook_url = f"http://127.0.0.1:{server.server_port}/hook"
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case()
+        self.escalate("2026-11-23 11:00")
+        self.assertEqual(case.escalation_ids.state, "failed")
+        self.assertEqual(case.escalation_level, 0)
+        self.assertEqual(self.todo_count(case, self.watcher), 0, "the failed level's actions were rolled back")
+        self.escalate("2026-11-23 11:05")
+        self.assertEqual(case.escalation_ids.state, "done")
+        self.assertEqual(case.escalation_ids.attempts, 2)
+        self.assertEqual(case.escalation_level, 1)
+        self.assertEqual(self.todo_count(case, self.watcher), 1)
+        self.assertEqual([body["case"]["reference"] for body in _Hook.bodies], [case.name, case.name])
+
+    def test_failure_mid_batch_leaves_only_that_case_for_next_run(self):
+        self.level_warn.webhook_url = "http://127.0.0.1:9/hook"
+        with freeze_time("2026-11-20 16:00"):
+            cases = self.new_case() | self.new_case() | self.new_case()
+        broken = cases[1]
+        calls = []
+
+        def post(url, data=None, **kwargs):
+            case_id = json.loads(data)["case"]["id"]
+            calls.append(case_id)
+            if case_id == broken.id and calls.count(case_id) == 1:
+                raise requests.ConnectionError("receiver down")
+            response = requests.Response()
+            response.status_code = 200
+            return response
+
+        with patch.object(requests, "post", side_effect=post):
+            with freeze_time("2026-11-23 11:00"):
+                self.env["ecrm.case"]._cron_ecrm_escalate(batch_size=1)
+            states = {case: case.escalation_ids.state for case in cases}
+            self.assertEqual(states, {cases[0]: "done", broken: "failed", cases[2]: "done"})
+            self.escalate("2026-11-23 11:05")
+        self.assertEqual(set(cases.escalation_ids.mapped("state")), {"done"})
+        self.assertEqual(sorted(calls), sorted([*cases.ids, broken.id]))
+
+    def test_cron_reads_only_due_cases(self):
+        with freeze_time("2026-11-20 16:00"):
+            due = self.new_case()
+        with freeze_time("2026-11-23 10:30"):
+            later = self.new_case()
+        done = self.escalate("2026-11-23 11:00")
+        self.assertEqual(done, 1)
+        self.assertTrue(due.escalation_ids)
+        self.assertFalse(later.escalation_ids)

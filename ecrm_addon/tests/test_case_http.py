@@ -1,0 +1,161 @@
+import json
+import re
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestCasePortal(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.jane = new_test_user(
+            cls.env, login="ecrm_http_jane", password="ecrm_http_jane1", groups="base.group_portal"
+        )
+        cls.bob = new_test_user(cls.env, login="ecrm_http_bob", password="ecrm_http_bob12", groups="base.group_portal")
+        cls.case = cls.env["ecrm.case"].create({"subject": "Jane's parcel", "partner_id": cls.jane.partner_id.id})
+        product = cls.env["product.product"].create({"name": "Lamp", "list_price": 10})
+        cls.jane_order = cls.env["sale.order"].create(
+            {"partner_id": cls.jane.partner_id.id, "order_line": [(0, 0, {"product_id": product.id})]}
+        )
+        cls.bob_order = cls.env["sale.order"].create(
+            {"partner_id": cls.bob.partner_id.id, "order_line": [(0, 0, {"product_id": product.id})]}
+        )
+        (cls.jane_order | cls.bob_order).action_confirm()
+
+    def csrf(self, url):
+        page = self.url_open(url)
+        return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+    def test_portal_lists_own_cases(self):
+        self.authenticate("ecrm_http_jane", "ecrm_http_jane1")
+        response = self.url_open("/my/cases")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn(self.case.name, response.text)
+        self.assertEqual(self.url_open(f"/my/cases/{self.case.id}").status_code, 200)
+
+    def test_other_customer_case_is_not_found(self):
+        self.authenticate("ecrm_http_bob", "ecrm_http_bob12")
+        self.assertNotIn(self.case.name, self.url_open("/my/cases").text)
+        response = self.url_open(f"/my/cases/{self.case.id}", allow_redirects=False)
+        self.assertEqual(response.status_code, 404)
+
+    def test_new_case_linked_to_own_order(self):
+        self.authenticate("ecrm_http_jane", "ecrm_http_jane1")
+        token = self.csrf("/my/cases/new")
+        response = self.url_open(
+            "/my/cases/new",
+            data={
+                "csrf_token": token,
+                "subject": "Lamp broken",
+                "description": "<script>alert(1)</script>It arrived broken",
+                "order_id": str(self.jane_order.id),
+            },
+        )
+        self.assertEqual(response.status_code, 200)
+        case = self.env["ecrm.case"].search([("subject", "=", "Lamp broken")])
+        self.assertEqual(
+            (case.partner_id, case.sale_order_id, case.channel), (self.jane.partner_id, self.jane_order, "portal")
+        )
+        self.assertNotIn("<script>", case.description)
+
+    def test_new_case_with_another_customers_order_is_refused(self):
+        self.authenticate("ecrm_http_jane", "ecrm_http_jane1")
+        token = self.csrf("/my/cases/new")
+        self.url_open(
+            "/my/cases/new",
+            data={"csrf_token": token, "subject": "Sneaky", "order_id": str(self.bob_order.id)},
+        )
+        self.assertFalse(self.env["ecrm.case"].search([("subject", "=", "Sneaky")]))
+
+    def test_new_case_without_csrf_token_is_refused(self):
+        self.authenticate("ecrm_http_jane", "ecrm_http_jane1")
+        response = self.url_open("/my/cases/new", data={"subject": "No token"})
+        self.assertEqual(response.status_code, 400)
+        self.assertFalse(self.env["ecrm.case"].search([("subject", "=", "No token")]))
+
+
+@tagged("post_install", "-at_install")
+class TestCaseApi(HttpCase):
+    URL = "/ecrm/api/v1/cases"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agent = new_test_user(cls.env, login="ecrm_api_agent", groups="ecrm_addon.group_ecrm_user")
+        cls.plain = new_test_user(cls.env, login="ecrm_api_plain", groups="base.group_user")
+        tomorrow = fields.Datetime.now() + timedelta(days=1)
+        cls.key = cls.env["res.users.apikeys"].with_user(cls.agent)._generate(None, "test", tomorrow)
+        cls.plain_key = cls.env["res.users.apikeys"].with_user(cls.plain)._generate(None, "test", tomorrow)
+        cls.customer = cls.env["res.partner"].create({"name": "Api Customer", "email": "api.customer@example.com"})
+        product = cls.env["product.product"].create({"name": "Lamp", "list_price": 10})
+        cls.order = cls.env["sale.order"].create(
+            {"partner_id": cls.customer.id, "order_line": [(0, 0, {"product_id": product.id})]}
+        )
+
+    def post(self, body, key=None):
+        headers = {"Content-Type": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        data = body if isinstance(body, str | bytes) else json.dumps(body)
+        return self.url_open(self.URL, data=data, headers=headers)
+
+    def counts(self):
+        return self.env["ecrm.case"].search_count([]), self.env["res.partner"].search_count([])
+
+    def test_created_case_matches_existing_customer(self):
+        before = self.counts()
+        response = self.post(
+            {"subject": "Wrong size", "email": "API.Customer@Example.com", "order": self.order.name, "priority": 2},
+            self.key,
+        )
+        self.assertEqual(response.status_code, 201, response.text)
+        body = response.json()
+        case = self.env["ecrm.case"].browse(body["id"])
+        self.assertEqual(body, {"id": case.id, "reference": case.name, "partner_id": self.customer.id})
+        self.assertEqual((case.channel, case.priority, case.sale_order_id), ("api", "2", self.order))
+        self.assertEqual(self.counts(), (before[0] + 1, before[1]))
+
+    def test_description_html_is_sanitised(self):
+        response = self.post(
+            {"subject": "Html", "phone": "+34 600 000 001", "description": "<p>ok</p><script>x()</script>"}, self.key
+        )
+        self.assertEqual(response.status_code, 201, response.text)
+        self.assertNotIn("script", self.env["ecrm.case"].browse(response.json()["id"]).description)
+
+    def test_bad_json_is_400_and_creates_nothing(self):
+        before = self.counts()
+        response = self.post("{not json", self.key)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("body", response.json()["fields"])
+        self.assertEqual(self.counts(), before)
+
+    def test_missing_fields_are_400_with_field_errors(self):
+        response = self.post({"description": "no subject"}, self.key)
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["fields"], {"subject": "required", "email": "email or phone required"})
+
+    def test_unknown_order_is_400_and_creates_no_partner(self):
+        before = self.counts()
+        response = self.post({"subject": "Order?", "email": "someone.new@example.com", "order": "S99999"}, self.key)
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["fields"], {"order": "no such order for this customer"})
+        self.assertEqual(self.counts(), before)
+
+    def test_missing_or_wrong_key_is_401(self):
+        self.assertEqual(self.post({"subject": "x", "phone": "1"}).status_code, 401)
+        response = self.post({"subject": "x", "phone": "1"}, "not-a-key")
+        self.assertEqual(response.status_code, 401)
+        self.assertIn("error", response.json())
+
+    def test_key_without_case_right_is_403(self):
+        before = self.counts()
+        response = self.post({"subject": "x", "phone": "1"}, self.plain_key)
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(self.counts(), before)
+
+    def test_oversized_payload_is_413(self):
+        response = self.post({"subject": "x", "phone": "1", "description": "a" * (1024 * 1024 + 10)}, self.key)
+        self.assertEqual(response.status_code, 413)

@@ -1,0 +1,149 @@
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+
+from .common import EcrmCaseCommon
+
+# 2026-11-20 is a Friday, 2026-11-23 the Monday after.
+
+
+@tagged("post_install", "-at_install")
+class TestCaseDeadlines(EcrmCaseCommon):
+    def test_reference_comes_from_sequence_and_subject_stays(self):
+        case = self.new_case()
+        self.assertTrue(case.name.startswith("CASE/"), case.name)
+        self.assertEqual(case.subject, "Parcel missing")
+
+    def test_friday_afternoon_case_is_due_monday_noon(self):
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case()
+        self.assertEqual(case.policy_id, self.policy)
+        self.assertEqual(case.response_deadline, self.dt("2026-11-23 12:00"))
+        # 16 working hours: Friday 1 h, Monday 8 h, Tuesday 7 h
+        self.assertEqual(case.resolution_deadline, self.dt("2026-11-24 16:00"))
+
+    def test_public_holiday_pushes_deadline_a_day(self):
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Shop holiday",
+                "calendar_id": self.calendar.id,
+                "date_from": self.dt("2026-11-23 00:00"),
+                "date_to": self.dt("2026-11-23 23:59"),
+            }
+        )
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case()
+        self.assertEqual(case.response_deadline, self.dt("2026-11-24 12:00"))
+
+    def test_waiting_on_customer_adds_paused_time_back(self):
+        with freeze_time("2026-11-23 09:00"):
+            case = self.new_case()
+        self.assertEqual(case.response_deadline, self.dt("2026-11-23 13:00"))
+        with freeze_time("2026-11-23 10:00"):
+            case.stage_id = self.stage_waiting
+        self.assertFalse(case.next_escalation_at, "nothing escalates while the customer is awaited")
+        with freeze_time("2026-11-23 12:30"):
+            case.stage_id = self.stage_progress
+        self.assertAlmostEqual(case.ecrm_paused_hours, 2.5)
+        self.assertEqual(case.response_deadline, self.dt("2026-11-23 15:30"))
+
+    def test_two_pauses_accumulate_and_skip_the_night(self):
+        with freeze_time("2026-11-23 09:00"):
+            case = self.new_case()
+        with freeze_time("2026-11-23 16:00"):
+            case.stage_id = self.stage_waiting
+        with freeze_time("2026-11-24 10:00"):  # 1 h Monday + 1 h Tuesday of working time
+            case.stage_id = self.stage_progress
+        with freeze_time("2026-11-24 11:00"):
+            case.stage_id = self.stage_waiting
+        with freeze_time("2026-11-24 12:00"):
+            case.stage_id = self.stage_progress
+        self.assertAlmostEqual(case.ecrm_paused_hours, 3.0)
+        self.assertEqual(case.response_deadline, self.dt("2026-11-23 16:00"))
+
+    def test_priority_change_recomputes_from_the_opening_not_now(self):
+        urgent = self.env["ecrm.escalation.policy"].create(
+            {"name": "Urgent", "sequence": 1, "priority": "3", "calendar_id": self.calendar.id, "response_hours": 1}
+        )
+        with freeze_time("2026-11-23 09:00"):
+            case = self.new_case(priority="1")
+        self.assertEqual(case.response_deadline, self.dt("2026-11-23 13:00"))
+        with freeze_time("2026-11-23 11:00"):
+            case.priority = "3"
+        self.assertEqual(case.policy_id, urgent)
+        self.assertEqual(case.response_deadline, self.dt("2026-11-23 10:00"))
+
+    def test_priority_change_keeps_paused_time(self):
+        urgent = self.env["ecrm.escalation.policy"].create(
+            {"name": "Urgent", "sequence": 1, "priority": "3", "calendar_id": self.calendar.id, "response_hours": 2}
+        )
+        with freeze_time("2026-11-23 09:00"):
+            case = self.new_case()
+        with freeze_time("2026-11-23 09:30"):
+            case.stage_id = self.stage_waiting
+        with freeze_time("2026-11-23 10:30"):
+            case.stage_id = self.stage_progress
+            case.priority = "3"
+        self.assertEqual(case.policy_id, urgent)
+        self.assertEqual(case.response_deadline, self.dt("2026-11-23 12:00"))
+
+    def test_policy_coverage_by_channel_and_category(self):
+        returns = self.env.ref("ecrm_addon.ecrm_case_category_return")
+        policy = self.env["ecrm.escalation.policy"].create(
+            {
+                "name": "Email returns",
+                "sequence": 1,
+                "channel": "email",
+                "category_ids": [returns.id],
+                "calendar_id": self.calendar.id,
+                "response_hours": 2,
+            }
+        )
+        self.assertEqual(self.new_case(channel="email", category_id=returns.id).policy_id, policy)
+        self.assertEqual(self.new_case(channel="phone", category_id=returns.id).policy_id, self.policy)
+
+    def test_policy_domain_coverage(self):
+        policy = self.env["ecrm.escalation.policy"].create(
+            {
+                "name": "Jane",
+                "sequence": 1,
+                "domain": f"[('partner_id', '=', {self.customer.id})]",
+                "calendar_id": self.calendar.id,
+                "response_hours": 2,
+            }
+        )
+        other = self.env["res.partner"].create({"name": "Other"})
+        self.assertEqual(self.new_case().policy_id, policy)
+        self.assertEqual(self.new_case(partner_id=other.id).policy_id, self.policy)
+
+    def test_policy_defaults_to_company_calendar(self):
+        policy = self.env["ecrm.escalation.policy"].create({"name": "Plain", "response_hours": 1})
+        self.assertEqual(policy.calendar_id, self.env.company.resource_calendar_id)
+
+    def test_policy_without_any_calendar_is_refused_clearly(self):
+        company = self.env["res.company"].create({"name": "No Hours Co"})
+        company.resource_calendar_id = False
+        with self.assertRaisesRegex(UserError, "needs working hours"):
+            self.env["ecrm.escalation.policy"].create({"name": "Broken", "company_id": company.id})
+
+    def test_closing_keeps_deadlines_and_stamps_date(self):
+        with freeze_time("2026-11-23 09:00"):
+            case = self.new_case()
+        with freeze_time("2026-11-23 10:00"):
+            case.stage_id = self.stage_solved
+        self.assertEqual(case.date_closed, self.dt("2026-11-23 10:00"))
+        self.assertEqual(case.response_deadline, self.dt("2026-11-23 13:00"))
+        self.assertFalse(case.next_escalation_at)
+
+    def test_backend_phone_case_typed_by_agent(self):
+        form = Form(self.env["ecrm.case"].with_user(self.agent))
+        form.subject = "Called about a refund"
+        form.partner_id = self.customer
+        case = form.save()
+        self.assertEqual(case.channel, "phone")
+        self.assertEqual(case.stage_id, self.stage_new)
+        self.assertIn(self.customer, case.message_partner_ids)
+        touches = self.env["ecrm.interaction"].search([("res_model", "=", "ecrm.case"), ("res_id", "=", case.id)])
+        self.assertEqual(touches.mapped("channel"), ["phone"])
+        self.assertEqual(touches.mapped("direction"), ["inbound"])

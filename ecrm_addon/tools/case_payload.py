@@ -1,0 +1,74 @@
+"""Validation of the JSON body of ``POST /ecrm/api/v1/cases`` (no Odoo import)."""
+
+import json
+
+MAX_BODY_BYTES = 1024 * 1024
+CHANNELS = ("email", "portal", "web", "phone", "chat", "sms", "social", "api", "other")
+PRIORITIES = ("0", "1", "2", "3")
+TEXT_LIMITS = {"subject": 250, "name": 250, "email": 250, "phone": 64, "order": 64, "category": 128}
+
+
+class PayloadError(ValueError):
+    """Bad input: ``message`` for the client, ``fields`` maps field -> problem."""
+
+    def __init__(self, message, fields=None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+def _load(raw):
+    try:
+        data = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise PayloadError("invalid JSON", {"body": "invalid JSON"}) from error
+    if not isinstance(data, dict):
+        raise PayloadError("the body must be a JSON object", {"body": "must be an object"})
+    return data
+
+
+def _texts(data, errors):
+    clean = {}
+    for key in ("subject", "description", "name", "email", "phone", "order", "category", "channel"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            errors[key] = "must be a string"
+            continue
+        value = value.strip()
+        if key in TEXT_LIMITS and len(value) > TEXT_LIMITS[key]:
+            errors[key] = f"at most {TEXT_LIMITS[key]} characters"
+        elif value:
+            clean[key] = value
+    return clean
+
+
+def parse_case_payload(raw):
+    """Parse and check the request body; return a clean dict.
+
+    Raises :class:`PayloadError` on bad JSON or fields (every field error at once).
+    """
+    data = _load(raw)
+    errors = {}
+    clean = _texts(data, errors)
+    if "subject" not in clean and "subject" not in errors:
+        errors["subject"] = "required"
+    if "email" not in clean and "phone" not in clean and not ({"email", "phone"} & errors.keys()):
+        errors["email"] = "email or phone required"
+    if "email" in clean and ("@" not in clean["email"] or " " in clean["email"]):
+        errors["email"] = "invalid email"
+    clean.setdefault("channel", "api")
+    if clean["channel"] not in CHANNELS:
+        errors["channel"] = "one of " + ", ".join(CHANNELS)
+    if data.get("priority") is not None:
+        priority = str(data["priority"])
+        if priority in PRIORITIES:
+            clean["priority"] = priority
+        else:
+            errors["priority"] = "one of 0, 1, 2, 3"
+    for key in sorted(set(data) - {*TEXT_LIMITS, "description", "channel", "priority"}):
+        errors[key] = "unknown field"
+    if errors:
+        raise PayloadError("invalid fields", errors)
+    return clean

@@ -1,0 +1,44 @@
+import pytest
+
+from ..case_payload import PayloadError, parse_case_payload
+
+
+def test_minimal_payload_defaults_channel_to_api():
+    assert parse_case_payload(b'{"subject": " Broken ", "email": "a@b.com"}') == {
+        "subject": "Broken",
+        "email": "a@b.com",
+        "channel": "api",
+    }
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"\xff\xfe", b"[1, 2]", b'"text"'])
+def test_bad_json_is_refused(raw):
+    with pytest.raises(PayloadError) as error:
+        parse_case_payload(raw)
+    assert "body" in error.value.fields
+
+
+def test_missing_subject_and_contact_are_reported_together():
+    with pytest.raises(PayloadError) as error:
+        parse_case_payload(b'{"description": "x"}')
+    assert error.value.fields == {"subject": "required", "email": "email or phone required"}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"subject": "s", "phone": "1", "priority": "7"}', "priority"),
+        (b'{"subject": "s", "phone": "1", "channel": "fax"}', "channel"),
+        (b'{"subject": 3, "phone": "1"}', "subject"),
+        (b'{"subject": "s", "email": "not an email"}', "email"),
+        (b'{"subject": "s", "phone": "1", "hack": 1}', "hack"),
+    ],
+)
+def test_bad_field_is_named(body, field):
+    with pytest.raises(PayloadError) as error:
+        parse_case_payload(body)
+    assert field in error.value.fields
+
+
+def test_numeric_priority_is_accepted():
+    assert parse_case_payload(b'{"subject": "s", "phone": "+34 600", "priority": 2}')["priority"] == "2"
