@@ -8,6 +8,7 @@ from . import test_case_sla
 from . import test_customer_360
 from . import test_duplicates
 from . import test_foundation
+from . import test_i18n
 from . import test_identity
 from . import test_interaction_hooks
 from . import test_odoo_mass_mailing
