@@ -2,6 +2,7 @@ import random
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 
 class EcrmDemo(models.AbstractModel):
@@ -82,4 +83,26 @@ class EcrmDemo(models.AbstractModel):
             reversal.refund_moves()
             refunds = refunded.reversal_move_ids.filtered(lambda m: m.state == "draft")
             refunds.action_post()
+
+        # The documents were back-dated after the fact: date their touches likewise,
+        # then score the customers and look for the duplicates typed on other channels.
+        self.env.flush_all()
+        for table, date_column in (
+            ("sale_order", "date_order"),
+            ("account_move", "invoice_date::timestamp + interval '9 hours'"),
+            ("stock_picking", "date_done"),
+        ):
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE ecrm_interaction i SET date = doc.%(date)s
+                         FROM %(table)s doc
+                        WHERE i.res_model = %(model)s AND i.res_id = doc.id AND doc.%(date)s IS NOT NULL""",
+                    table=SQL.identifier(table),
+                    date=SQL(date_column),
+                    model=table.replace("_", "."),
+                )
+            )
+        self.env["ecrm.interaction"].invalidate_model(["date"])
+        self.env["res.partner"]._ecrm_compute_rfm()
+        self.env["ecrm.duplicate.group"]._ecrm_scan()
         return True

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
 
@@ -60,6 +62,19 @@ class TestDemoShop(TransactionCase):
         self.assertTrue(invoices.filtered(lambda m: m.payment_state in ("paid", "in_payment")))
         self.assertTrue(invoices.filtered(lambda m: m.payment_state == "not_paid"))
         self.assertTrue(orders.invoice_ids.filtered(lambda m: m.move_type == "out_refund" and m.state == "posted"))
+
+    def test_demo_shop_is_scored_deduplicated_and_dated(self):
+        ana = self.env.ref("ecrm_addon.demo_customer_ana_garcia", raise_if_not_found=False)
+        if not ana:
+            self.skipTest("database installed without demo data")
+        scores = self.env["ecrm.rfm.score"].search([("company_id", "=", self.env.company.id)])
+        self.assertTrue(scores.filtered("segment_id"), "demo customers have RFM segments")
+        groups = self.env["ecrm.duplicate.group"].search([])
+        duplicate = self.env.ref("ecrm_addon.demo_customer_ana_garcia_dup")
+        self.assertTrue(groups.filtered(lambda g: ana in g.partner_ids and duplicate in g.partner_ids))
+        touches = self.env["ecrm.interaction"].search([("res_model", "=", "sale.order")])
+        self.assertTrue(touches)
+        self.assertGreater(max(touches.mapped("date")) - min(touches.mapped("date")), timedelta(days=365))
 
     def test_demo_user_sees_ecrm_menu(self):
         demo = self.env.ref("base.user_demo", raise_if_not_found=False)
