@@ -23,7 +23,7 @@ class TestSpanish(TransactionCase):
         self.assertEqual(lost.name, "Perdidos")
 
     def test_error_messages_in_spanish(self):
-        company = self.env.company.with_user(self.user).with_context(lang="es_ES")
+        company = self.env.company.with_context(lang="es_ES")
         with self.assertRaises(ValidationError) as raised:
             company.ecrm_rfm_window_days = 0
         self.assertNotIn("must be at least one day", str(raised.exception))
