@@ -63,8 +63,11 @@ class ResPartner(models.Model):
     ecrm_lang = fields.Selection(related="lang", string="Customer Language", readonly=False)
     # Customer 360: figures of the commercial partner across all its contacts,
     # computed with grouped reads for the whole recordset.
+    # The currency of every e-CRM amount (360 and RFM): the current company's.
+    # Defined once, computed on its own: a compute that assigns a field it does
+    # not compute turns the assignment into a write() (a read would then write).
     ecrm_currency_id = fields.Many2one(
-        "res.currency", compute="_compute_ecrm_360", string="e-CRM Currency", groups=ECRM_USER
+        "res.currency", compute="_compute_ecrm_currency_id", string="e-CRM Currency", groups=ECRM_USER
     )
     ecrm_lifetime_sales = fields.Monetary(
         string="Lifetime Sales",
@@ -130,6 +133,10 @@ class ResPartner(models.Model):
     def _compute_ecrm_vat_key(self):
         for partner in self:
             partner.ecrm_vat_key = vat_key(partner.vat) or False
+
+    @api.depends_context("company")
+    def _compute_ecrm_currency_id(self):
+        self.ecrm_currency_id = self.env.company.currency_id
 
     def _ecrm_360_scope(self):
         """(commercial partners, {contact id: commercial id}) of self, in one query."""
@@ -202,7 +209,6 @@ class ResPartner(models.Model):
         empty = dict.fromkeys(("sales", "sale_count", "open", "deliveries", "unpaid", "unpaid_count", "logs"), 0)
         for partner in self:
             row = figures.get(partner.commercial_partner_id.id, empty)
-            partner.ecrm_currency_id = company.currency_id
             partner.ecrm_lifetime_sales = row["sales"]
             partner.ecrm_sale_count = row["sale_count"]
             partner.ecrm_open_order_count = row["open"]
@@ -497,9 +503,6 @@ class ResPartner(models.Model):
         groups="ecrm_addon.group_ecrm_user",
         help="Untaxed amount bought in the RFM window, refunds deducted, in the company currency.",
     )
-    ecrm_currency_id = fields.Many2one(
-        "res.currency", compute="_compute_ecrm_currency_id", groups="ecrm_addon.group_ecrm_user"
-    )
     ecrm_r_score = fields.Integer(
         string="R Score",
         compute="_compute_ecrm_rfm",
@@ -532,10 +535,6 @@ class ResPartner(models.Model):
     ecrm_rfm_score_ids = fields.One2many(
         "ecrm.rfm.score", "partner_id", string="RFM Scores", groups="ecrm_addon.group_ecrm_user"
     )
-
-    @api.depends_context("company")
-    def _compute_ecrm_currency_id(self):
-        self.ecrm_currency_id = self.env.company.currency_id
 
     @api.depends_context("company")
     @api.depends("commercial_partner_id")
