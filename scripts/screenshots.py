@@ -69,6 +69,13 @@ class Browser:
     def shot(self, url, path, wait=4.0):
         self.call("Page.navigate", url=url)
         time.sleep(wait)
+        # Close transient notifications ("page out of date" and the like).
+        self.call(
+            "Runtime.evaluate",
+            expression="document.querySelectorAll('.o_notification_close, .o_notification .btn-close')"
+            ".forEach(b => b.click())",
+        )
+        time.sleep(0.5)
         data = self.call("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
 

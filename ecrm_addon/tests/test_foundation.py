@@ -72,6 +72,7 @@ class TestDemoShop(TransactionCase):
         groups = self.env["ecrm.duplicate.group"].search([])
         duplicate = self.env.ref("ecrm_addon.demo_customer_ana_garcia_dup")
         self.assertTrue(groups.filtered(lambda g: ana in g.partner_ids and duplicate in g.partner_ids))
+        self.assertGreaterEqual(self.env["ecrm.case"].search_count([]), 5, "demo cases on several channels")
         touches = self.env["ecrm.interaction"].search([("res_model", "=", "sale.order")])
         self.assertTrue(touches)
         self.assertGreater(max(touches.mapped("date")) - min(touches.mapped("date")), timedelta(days=365))
