@@ -37,6 +37,13 @@ class TestFoundation(TransactionCase):
         self.assertEqual(company.ecrm_rfm_source, "sale")
         self.assertEqual(company.ecrm_rfm_window_days, 180)
 
+    def test_late_delivery_margin_saved_as_parameter(self):
+        settings = Form(self.env["res.config.settings"].with_user(self.manager))
+        settings.ecrm_late_delivery_margin_hours = 48
+        settings.save().execute()
+        margin = self.env["ir.config_parameter"].sudo().get_param("ecrm_addon.late_delivery_margin_hours")
+        self.assertEqual(margin, "48")
+
     def test_window_must_be_positive(self):
         with self.assertRaisesRegex(ValidationError, "at least one day"):
             self.env.company.ecrm_rfm_window_days = 0
