@@ -43,25 +43,13 @@ class MailComposeMessage(models.TransientModel):
             return mail_values_all
         recipients = self._get_recipients_data(candidates)
         keys = {res_id: info["mail_to_normalized"] for res_id, info in recipients.items()}
-        blocked, partners = mailing._ecrm_pressure_filter(keys)
-        deferred = mailing._ecrm_pressure_defer(blocked, partners)
-        for res_id, verdict in blocked.items():
-            if res_id in deferred:
-                del mail_values_all[res_id]
-                continue
-            reason = mailing._ecrm_pressure_reason(verdict)
-            mail_values = mail_values_all[res_id]
-            mail_values.update(
-                {"state": "cancel", "failure_type": "ecrm_pressure", "failure_reason": reason, "is_notification": False}
-            )
-            for command in mail_values.get("mailing_trace_ids") or []:
-                command[2].update(
-                    {
-                        "trace_status": "cancel",
-                        "failure_type": "ecrm_pressure",
-                        "failure_reason": reason,
-                        "ecrm_pressure_rule_id": verdict.rule_id,
-                    }
-                )
-        mailing._ecrm_pressure_log_sent(partners, [res_id for res_id in candidates if res_id not in blocked])
-        return mail_values_all
+        return mailing._ecrm_pressure_apply(
+            mail_values_all,
+            keys,
+            lambda reason: {
+                "state": "cancel",
+                "failure_type": "ecrm_pressure",
+                "failure_reason": reason,
+                "is_notification": False,
+            },
+        )

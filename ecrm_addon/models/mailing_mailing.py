@@ -173,6 +173,36 @@ class MailingMailing(models.Model):
             date=fields.Datetime.to_string(verdict.blocked_until),
         )
 
+    def _ecrm_pressure_apply(self, values_by_res_id, keys_by_res_id, cancel_values):
+        """Apply the pressure rules to one batch of a composer's message values.
+
+        ``values_by_res_id`` maps each record to the values of its message (mail
+        or SMS, with their ``mailing_trace_ids`` commands); ``keys_by_res_id`` the
+        recipients to check; ``cancel_values(reason)`` the channel's values of a
+        cancelled message. Deferred recipients are removed from the batch, blocked
+        ones cancelled with their trace naming the rule, the others logged as sent.
+        """
+        blocked, partners = self._ecrm_pressure_filter(keys_by_res_id)
+        deferred = self._ecrm_pressure_defer(blocked, partners)
+        for res_id, verdict in blocked.items():
+            if res_id in deferred:
+                del values_by_res_id[res_id]
+                continue
+            reason = self._ecrm_pressure_reason(verdict)
+            values = values_by_res_id[res_id]
+            values.update(cancel_values(reason))
+            for command in values.get("mailing_trace_ids") or []:
+                command[2].update(
+                    {
+                        "trace_status": "cancel",
+                        "failure_type": "ecrm_pressure",
+                        "failure_reason": reason,
+                        "ecrm_pressure_rule_id": verdict.rule_id,
+                    }
+                )
+        self._ecrm_pressure_log_sent(partners, [res_id for res_id in keys_by_res_id if res_id not in blocked])
+        return values_by_res_id
+
     def _ecrm_pressure_log_sent(self, partners, res_ids):
         """Log the messages sent to known customers as marketing interactions."""
         self.ensure_one()

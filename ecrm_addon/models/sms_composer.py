@@ -45,26 +45,9 @@ class SmsComposer(models.TransientModel):
         keys = {res_id: [values["number"]] for res_id, values in result.items() if values["state"] == "outgoing"}
         if not keys:
             return result
-        blocked, partners = mailing._ecrm_pressure_filter(keys)
-        deferred = mailing._ecrm_pressure_defer(blocked, partners)
-        for res_id, verdict in blocked.items():
-            if res_id in deferred:
-                del result[res_id]
-                continue
-            reason = mailing._ecrm_pressure_reason(verdict)
-            sms_values = result[res_id]
-            sms_values.update({"state": "canceled", "failure_type": "ecrm_pressure"})
-            for command in sms_values.get("mailing_trace_ids") or []:
-                command[2].update(
-                    {
-                        "trace_status": "cancel",
-                        "failure_type": "ecrm_pressure",
-                        "failure_reason": reason,
-                        "ecrm_pressure_rule_id": verdict.rule_id,
-                    }
-                )
-        mailing._ecrm_pressure_log_sent(partners, [res_id for res_id in keys if res_id not in blocked])
-        return result
+        return mailing._ecrm_pressure_apply(
+            result, keys, lambda reason: {"state": "canceled", "failure_type": "ecrm_pressure"}
+        )
 
     def _prepare_mass_sms(self, records, sms_record_values):
         # Deferred recipients have no SMS (yet).
