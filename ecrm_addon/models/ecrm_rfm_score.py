@@ -226,10 +226,6 @@ class EcrmRfmScore(models.Model):
                   FROM (SELECT frequency, COUNT(*) AS customers FROM agg GROUP BY frequency) f,
                        total
             ),
-            by_monetary AS (
-                SELECT agg.partner_id, 1 + (5 * (RANK() OVER (ORDER BY agg.monetary) - 1)) / total.n AS m_score
-                  FROM agg, total
-            ),
             segment_map AS (
                 SELECT DISTINCT ON (r.v, f.v, m.v) r.v AS r, f.v AS f, m.v AS m, s.id AS segment_id
                   FROM generate_series(1, 5) r(v)
@@ -242,16 +238,18 @@ class EcrmRfmScore(models.Model):
                    AND m.v BETWEEN s.m_min AND s.m_max
                  ORDER BY r.v, f.v, m.v, s.sequence, s.id
             )
-            SELECT agg.partner_id, agg.last_purchase_date,
-                   (%(reference)s::date - agg.last_purchase_date)::int AS recency_days,
-                   agg.frequency::int AS frequency, agg.monetary,
-                   bd.score::int AS r_score, bf.score::int AS f_score, bm.m_score::int AS m_score,
+            SELECT ranked.partner_id, ranked.last_purchase_date,
+                   (%(reference)s::date - ranked.last_purchase_date)::int AS recency_days,
+                   ranked.frequency::int AS frequency, ranked.monetary,
+                   bd.score::int AS r_score, bf.score::int AS f_score, ranked.m_score::int AS m_score,
                    sm.segment_id
-              FROM agg
-              JOIN by_date bd ON bd.last_purchase_date = agg.last_purchase_date
-              JOIN by_frequency bf ON bf.frequency = agg.frequency
-              JOIN by_monetary bm ON bm.partner_id = agg.partner_id
-              LEFT JOIN segment_map sm ON sm.r = bd.score AND sm.f = bf.score AND sm.m = bm.m_score
+              FROM (
+                    SELECT agg.*, 1 + (5 * (RANK() OVER (ORDER BY agg.monetary) - 1)) / total.n AS m_score
+                      FROM agg, total
+                   ) ranked
+              JOIN by_date bd ON bd.last_purchase_date = ranked.last_purchase_date
+              JOIN by_frequency bf ON bf.frequency = ranked.frequency
+              LEFT JOIN segment_map sm ON sm.r = bd.score AND sm.f = bf.score AND sm.m = ranked.m_score
             """,
             aggregate=self._rfm_aggregate_sql(company, date_from, reference_date),
             reference=reference_date,
