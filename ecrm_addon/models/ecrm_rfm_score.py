@@ -216,7 +216,8 @@ class EcrmRfmScore(models.Model):
             total AS (SELECT COUNT(*) AS n FROM agg),
             by_date AS (
                 SELECT last_purchase_date,
-                       1 + 5 * (SUM(customers) OVER (ORDER BY last_purchase_date) - customers)::bigint / total.n AS score
+                       1 + 5 * (SUM(customers) OVER (ORDER BY last_purchase_date) - customers)::bigint
+                           / total.n AS score
                   FROM (SELECT last_purchase_date, COUNT(*) AS customers FROM agg GROUP BY last_purchase_date) d,
                        total
             ),

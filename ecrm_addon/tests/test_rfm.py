@@ -164,7 +164,8 @@ class TestRfmEngine(RfmCase):
         Partner._ecrm_compute_rfm_company(self.company)
         self.assertNotIn(self.p["D"], self._scores())
         partner_d = self.p["D"].with_user(self.user).with_company(self.company)
-        self.assertEqual((partner_d.ecrm_frequency, partner_d.ecrm_r_score, partner_d.ecrm_segment_id.id), (0, 0, False))
+        figures = (partner_d.ecrm_frequency, partner_d.ecrm_r_score, partner_d.ecrm_segment_id.id)
+        self.assertEqual(figures, (0, 0, False))
         move = self.env["ecrm.rfm.snapshot"].search(
             [("partner_id", "=", self.p["D"].id), ("date", "=", date(2024, 9, 15))]
         )
