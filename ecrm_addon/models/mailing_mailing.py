@@ -139,8 +139,12 @@ class MailingMailing(models.Model):
             record_verdicts = [verdicts[key] for key in record_keys if key in verdicts]
             if not record_verdicts:
                 continue
-            partners[res_id] = sorted({pid for verdict in record_verdicts for pid in verdict.partner_ids})
-            records.append((res_id, partners[res_id]))
+            if len(record_verdicts) == 1:
+                record_partners = record_verdicts[0].partner_ids
+            else:
+                record_partners = sorted({pid for verdict in record_verdicts for pid in verdict.partner_ids})
+            partners[res_id] = record_partners
+            records.append((res_id, record_partners))
             for verdict in record_verdicts:
                 limits.update(verdict.limits)
         # sudo: the override is a manager's decision; whoever sends honours it.

@@ -89,7 +89,7 @@ def allocate(records, limits, sent=None):
     for res_id, partner_ids in records:
         full = [limits[pid][1:] for pid in partner_ids if pid in limits and sent.get(pid, 0) >= limits[pid][0]]
         if full:
-            refused[res_id] = strictest(full)
+            refused[res_id] = full[0] if len(full) == 1 else strictest(full)
             continue
         for pid in set(partner_ids):
             sent[pid] = sent.get(pid, 0) + 1
