@@ -12,6 +12,13 @@ class EcrmPressureDeferral(models.Model):
     _rec_name = "partner_id"
 
     mailing_id = fields.Many2one("mailing.mailing", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(
+        "res.company",
+        required=True,
+        index=True,
+        default=lambda self: self.env.company,
+        help="The company whose pressure rules held the recipient back: the mailing's.",
+    )
     res_model = fields.Char(string="Recipient Model", required=True)
     res_id = fields.Many2oneReference(string="Recipient", model_field="res_model", required=True)
     partner_id = fields.Many2one("res.partner", string="Customer", ondelete="cascade")
@@ -28,6 +35,16 @@ class EcrmPressureDeferral(models.Model):
     ]
 
     def init(self):
+        # rows deferred before deferrals had a company: the mailing's (its responsible's)
+        self.env.cr.execute(
+            """
+            UPDATE ecrm_pressure_deferral d
+               SET company_id = COALESCE(u.company_id, (SELECT min(id) FROM res_company))
+              FROM mailing_mailing m
+              LEFT JOIN res_users u ON u.id = m.user_id
+             WHERE d.company_id IS NULL AND m.id = d.mailing_id
+            """
+        )
         # the cron reads the waiting rows that are due
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS ecrm_pressure_deferral_due_idx "
@@ -69,12 +86,21 @@ class EcrmPressureDeferral(models.Model):
         )
         expired = self.browse([row[0] for row in self.env.cr.fetchall()])
         due -= expired
-        expired._ecrm_cancel()
-        mailings = due.mailing_id
+        for company in expired.company_id:
+            expired.filtered(lambda d, c=company: d.company_id == c).with_company(company)._ecrm_cancel()
+        # company by company, mailing by mailing: each retry runs in the
+        # deferral's company (its rules, its log), whatever the cron user's
+        batches = [
+            (company, mailing)
+            for company in due.company_id
+            for mailing in due.filtered(lambda d, c=company: d.company_id == c).mailing_id
+        ]
         auto_commit = not getattr(threading.current_thread(), "testing", False)
-        for done, mailing in enumerate(mailings, start=1):
-            due.filtered(lambda d, m=mailing: d.mailing_id == m)._ecrm_retry()
-            self.env["ir.cron"]._notify_progress(done=done, remaining=len(mailings) - done)
+        for done, (company, mailing) in enumerate(batches, start=1):
+            due.filtered(lambda d, c=company, m=mailing: d.company_id == c and d.mailing_id == m).with_company(
+                company
+            )._ecrm_retry()
+            self.env["ir.cron"]._notify_progress(done=done, remaining=len(batches) - done)
             if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
 

@@ -1,9 +1,11 @@
 from collections import namedtuple
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..tools.pressure import strictest
 from .ecrm_interaction import CATEGORIES
 
 # Categories a rule may limit. Transactional and service messages (order
@@ -11,9 +13,12 @@ from .ecrm_interaction import CATEGORIES
 BLOCKABLE_CATEGORIES = ("marketing", "sales")
 
 # What the engine says about one recipient key: the commercial partners it
-# resolves to, and the strictest blocking rule (id and the moment it frees),
-# both False when nothing blocks.
-Verdict = namedtuple("Verdict", ["partner_ids", "rule_id", "blocked_until"])
+# resolves to; the strictest rule blocking it now (id and the moment it frees),
+# both False when nothing blocks; and ``limits``: ``{partner_id: (capacity,
+# blocked_until, sequence, rule_id)}``, how many more messages each customer
+# with a rule may receive now and the strictest rule once they are sent
+# (``tools.pressure.allocate`` shares them among the records of a batch).
+Verdict = namedtuple("Verdict", ["partner_ids", "rule_id", "blocked_until", "limits"])
 
 
 class EcrmPressureRule(models.Model):
@@ -113,14 +118,16 @@ class EcrmPressureRule(models.Model):
 
         ``channel`` email: keys are normalised emails; sms/phone: E.164 numbers.
         The one place that knows how an address leads to a customer: through
-        the identity keys (``ecrm_email_key``, ``ecrm_phone_key``, indexed).
+        the identity keys (``ecrm_email_key``, ``ecrm_phone_key``, indexed). The
+        keys come as one array joined to the partners (no huge IN list).
         """
         column = "ecrm_email_key" if channel == "email" else "ecrm_phone_key"
         return SQL(
             """
-            SELECT DISTINCT p.%(column)s AS key, p.commercial_partner_id AS partner_id
-              FROM res_partner p
-             WHERE p.%(column)s = ANY(%(keys)s::varchar[]) AND p.active
+            SELECT DISTINCT k.key, p.commercial_partner_id AS partner_id
+              FROM unnest(%(keys)s::varchar[]) AS k(key)
+              JOIN res_partner p ON p.%(column)s = k.key
+             WHERE p.active
             """,
             column=SQL.identifier(column),
             keys=list(keys),
@@ -132,11 +139,12 @@ class EcrmPressureRule(models.Model):
 
         Give either ``partner_ids`` (commercial partners, used as keys) or
         ``keys`` (normalised emails for email, E.164 numbers for sms/phone).
-        Returns ``{key: Verdict(partner_ids, rule_id, blocked_until)}`` for every
-        key that resolves to at least one customer; ``rule_id`` is False when
-        no rule blocks. A key resolving to several customers is blocked when
-        one of them is (by the rule that blocks longest).
-        Transactional and service messages are never blocked.
+        Returns ``{key: Verdict(partner_ids, rule_id, blocked_until, limits)}``
+        for every key that resolves to at least one customer; ``rule_id`` is
+        False when no rule blocks now. A key resolving to several customers is
+        blocked when one of them is (by the rule that blocks longest).
+        ``limits`` tells how many more messages each customer may receive now
+        (see ``Verdict``). Transactional and service messages are never blocked.
         """
         now = now or fields.Datetime.now()
         keys = [key for key in keys or () if key]
@@ -144,7 +152,7 @@ class EcrmPressureRule(models.Model):
             return {}
         if partner_ids:
             targets = SQL(
-                "SELECT pid AS key, pid AS partner_id FROM unnest(%s::int[]) AS pid",
+                "SELECT DISTINCT pid AS key, pid AS partner_id FROM unnest(%s::int[]) AS pid",
                 list(partner_ids),
             )
         else:
@@ -162,86 +170,176 @@ class EcrmPressureRule(models.Model):
         # sudo: whoever sends (a marketing user without e-CRM rights too) is
         # held to the company's rules; only the active rules' ids leave here.
         rules = (
-            self.sudo().search(
+            self.sudo().search_fetch(
                 [
                     ("category", "=", category),
                     ("channel", "in", [channel, "all"]),
                     ("company_id", "in", [company.id, False]),
-                ]
+                ],
+                ["sequence", "channel", "max_count", "period_days", "min_interval_hours"],
             )
             if blockable
             else self.browse()
         )
-        query = SQL(
-            """
-            WITH targets AS (%(targets)s),
-            rules AS (
-                SELECT r.id, r.sequence, r.channel, r.max_count, r.period_days, r.min_interval_hours,
-                       (SELECT array_agg(rel.segment_id)
-                          FROM ecrm_pressure_rule_segment_rel rel
-                         WHERE rel.rule_id = r.id) AS segment_ids
-                  FROM ecrm_pressure_rule r
-                 WHERE r.id = ANY(%(rule_ids)s::int[])
-            ),
-            pairs AS (
-                SELECT c.partner_id, r.*
-                  FROM (SELECT DISTINCT partner_id FROM targets) c
-                  JOIN rules r
-                    ON r.segment_ids IS NULL
-                    OR EXISTS (SELECT 1 FROM ecrm_rfm_score s
-                                WHERE s.partner_id = c.partner_id
-                                  AND s.company_id = %(company)s
-                                  AND s.segment_id = ANY(r.segment_ids))
-            ),
-            verdicts AS (
-                SELECT p.partner_id, p.id AS rule_id, p.sequence,
-                       GREATEST(
-                           CASE WHEN st.cnt >= p.max_count
-                                THEN st.kth_date + make_interval(days => p.period_days) END,
-                           CASE WHEN st.last_date > %(now)s - make_interval(hours => p.min_interval_hours)
-                                THEN st.last_date + make_interval(hours => p.min_interval_hours) END
-                       ) AS blocked_until
-                  FROM pairs p
-                 CROSS JOIN LATERAL (
-                    SELECT count(*) FILTER (WHERE i.date > %(now)s - make_interval(days => p.period_days)) AS cnt,
-                           max(i.date) AS last_date,
-                           (array_agg(i.date ORDER BY i.date DESC)
-                               FILTER (WHERE i.date > %(now)s - make_interval(days => p.period_days))
-                           )[p.max_count] AS kth_date
-                      FROM ecrm_interaction i
-                     WHERE i.commercial_partner_id = p.partner_id
-                       AND i.direction = 'outbound'
-                       AND i.category = %(category)s
-                       AND (p.channel = 'all' OR i.channel = p.channel)
-                       AND i.company_id = %(company)s
-                       AND i.date > %(now)s - GREATEST(make_interval(days => p.period_days),
-                                                       make_interval(hours => p.min_interval_hours))
-                 ) st
-            ),
-            blocked AS (
-                SELECT DISTINCT ON (partner_id) partner_id, rule_id, sequence, blocked_until
-                  FROM verdicts
-                 WHERE blocked_until IS NOT NULL
-                 ORDER BY partner_id, blocked_until DESC, sequence, rule_id
-            )
-            SELECT t.key, t.partner_id, b.rule_id, b.sequence, b.blocked_until
-              FROM targets t
-              LEFT JOIN blocked b ON b.partner_id = t.partner_id
-             ORDER BY t.key, b.blocked_until DESC NULLS LAST, b.sequence, b.rule_id
-            """,
-            targets=targets,
-            rule_ids=rules.ids,
-            company=company.id,
-            category=category,
-            now=now,
-        )
-        self.env.cr.execute(query)
-        result = {}
-        for key, partner_id, rule_id, _sequence, blocked_until in self.env.cr.fetchall():
+        self.env.cr.execute(self._ecrm_check_sql(company, category, targets, rules, now))
+        result, blocking = {}, {}
+        for key, partner_id, capacity, blocked_until, sequence, rule_id in self.env.cr.fetchall():
             verdict = result.get(key)
             if verdict is None:
-                # rows come strictest first per key
-                result[key] = Verdict([partner_id], rule_id or False, blocked_until or False)
+                verdict = result[key] = Verdict([partner_id], False, False, {})
             else:
                 verdict.partner_ids.append(partner_id)
+            if capacity is None:
+                continue
+            verdict.limits[partner_id] = (capacity, blocked_until, sequence, rule_id)
+            if not capacity:
+                # a key reaching several customers: the strictest rule blocking one of them
+                blocking[key] = strictest([(blocked_until, sequence, rule_id), blocking.get(key, (None,))])
+        for key, (blocked_until, _sequence, rule_id) in blocking.items():
+            result[key] = result[key]._replace(rule_id=rule_id, blocked_until=blocked_until)
+        for verdict in result.values():
+            if len(verdict.partner_ids) > 1:
+                verdict.partner_ids.sort()
         return result
+
+    @api.model
+    def _ecrm_check_sql(self, company, category, targets, rules, now):
+        """The statement of ``_ecrm_check``: rows ``(key, partner_id, capacity,
+        blocked_until, sequence, rule_id)``, the last four NULL for a customer
+        no rule applies to.
+
+        The customers' touches are read once, one index range per customer on
+        the covering index ``ecrm_interaction_pressure_cover_idx`` (index-only),
+        and aggregated per customer with one set of filtered aggregates per
+        rule (no row multiplied by the number of rules): the count in the
+        window, its oldest touch, the last touch inside the gap. Only customers
+        at, or one message from, a rule's maximum need the window's newest
+        dates (a short backward index range each). From them, per rule: the
+        messages still allowed now (``capacity``) and when the rule frees once
+        they are sent, the same decisions as ``tools.pressure.rule_capacity``;
+        per customer, the rule with the least capacity, then the strictest.
+        """
+        rule_rows, counts, oldest, gaps = [], [], [], []
+        since = now
+        for index, rule in enumerate(rules, start=1):
+            window_start = now - timedelta(days=rule.period_days)
+            gap_start = now - timedelta(hours=rule.min_interval_hours)
+            since = min(since, window_start, gap_start)
+            channel_ok = SQL("TRUE") if rule.channel == "all" else SQL("i.channel = %s", rule.channel)
+            in_window = SQL("%s AND i.date > %s", channel_ok, window_start)
+            counts.append(SQL("count(*) FILTER (WHERE %s)", in_window))
+            oldest.append(SQL("min(i.date) FILTER (WHERE %s)", in_window))
+            gaps.append(
+                SQL("max(i.date) FILTER (WHERE %s AND i.date > %s)", channel_ok, gap_start)
+                if rule.min_interval_hours
+                else SQL("NULL::timestamp")
+            )
+            rule_rows.append(
+                SQL(
+                    "(%s, %s, %s, %s, %s, %s, %s, %s::timestamp)",
+                    index,
+                    rule.id,
+                    rule.sequence,
+                    rule.channel,
+                    rule.max_count,
+                    rule.period_days,
+                    rule.min_interval_hours,
+                    window_start,
+                )
+            )
+        if not rules:
+            return SQL(
+                "SELECT t.key, t.partner_id, NULL::int, NULL::timestamp, NULL::int, NULL::int FROM (%s) t", targets
+            )
+        return SQL(
+            """
+            WITH targets AS (%(targets)s),
+            customers AS MATERIALIZED (SELECT DISTINCT partner_id FROM targets),
+            rules (idx, id, sequence, channel, max_count, period_days, min_interval_hours, window_start)
+            AS MATERIALIZED (
+                SELECT v.*, (SELECT array_agg(rel.segment_id)
+                               FROM ecrm_pressure_rule_segment_rel rel
+                              WHERE rel.rule_id = v.column2) AS segment_ids
+                  FROM (VALUES %(rule_rows)s) v
+            ),
+            stats AS (
+                SELECT c.partner_id,
+                       ARRAY[%(counts)s] AS counts,
+                       ARRAY[%(oldest)s] AS oldest,
+                       ARRAY[%(gaps)s] AS gaps
+                  FROM customers c
+                  JOIN ecrm_interaction i
+                    ON i.company_id = %(company)s
+                   AND i.commercial_partner_id = c.partner_id
+                   AND i.category = %(category)s
+                   AND i.direction = 'outbound'
+                   AND i.date > %(since)s
+                 GROUP BY c.partner_id
+            ),
+            pairs AS (
+                SELECT c.partner_id, r.id AS rule_id, r.sequence, r.channel, r.max_count, r.period_days,
+                       r.min_interval_hours, r.window_start,
+                       COALESCE(s.counts[r.idx], 0) AS cnt, s.oldest[r.idx] AS oldest, s.gaps[r.idx] AS gap_date
+                  FROM customers c
+                  JOIN rules r
+                    ON r.segment_ids IS NULL
+                    OR EXISTS (SELECT 1 FROM ecrm_rfm_score rs
+                                WHERE rs.partner_id = c.partner_id
+                                  AND rs.company_id = %(company)s
+                                  AND rs.segment_id = ANY(r.segment_ids))
+                  LEFT JOIN stats s ON s.partner_id = c.partner_id
+            ),
+            limits AS (
+                SELECT p.partner_id, p.rule_id, p.sequence,
+                       CASE WHEN p.cnt >= p.max_count OR p.gap_date IS NOT NULL THEN 0
+                            WHEN p.min_interval_hours > 0 THEN 1
+                            ELSE p.max_count - p.cnt
+                       END AS capacity,
+                       CASE WHEN p.cnt >= p.max_count OR p.gap_date IS NOT NULL
+                            THEN GREATEST(
+                                CASE WHEN p.cnt >= p.max_count
+                                     THEN p.dates[p.max_count] + make_interval(days => p.period_days) END,
+                                p.gap_date + make_interval(hours => p.min_interval_hours))
+                            WHEN p.min_interval_hours > 0
+                            THEN GREATEST(
+                                %(now)s + make_interval(hours => p.min_interval_hours),
+                                CASE WHEN p.cnt + 1 >= p.max_count
+                                     THEN COALESCE(p.dates[p.max_count - 1], %(now)s)
+                                          + make_interval(days => p.period_days) END)
+                            ELSE COALESCE(p.oldest, %(now)s) + make_interval(days => p.period_days)
+                       END AS blocked_until
+                  FROM (
+                    SELECT p.*,
+                           CASE WHEN p.cnt >= p.max_count - 1 THEN ARRAY(
+                               SELECT i.date
+                                 FROM ecrm_interaction i
+                                WHERE i.company_id = %(company)s
+                                  AND i.commercial_partner_id = p.partner_id
+                                  AND i.category = %(category)s
+                                  AND i.direction = 'outbound'
+                                  AND (p.channel = 'all' OR i.channel = p.channel)
+                                  AND i.date > p.window_start
+                                ORDER BY i.date DESC
+                                LIMIT p.max_count) END AS dates
+                      FROM pairs p
+                  ) p
+            ),
+            strictest AS (
+                SELECT DISTINCT ON (partner_id) partner_id, capacity, blocked_until, sequence, rule_id
+                  FROM limits
+                 ORDER BY partner_id, capacity, blocked_until DESC, sequence, rule_id
+            )
+            SELECT t.key, t.partner_id, s.capacity, s.blocked_until, s.sequence, s.rule_id
+              FROM targets t
+              LEFT JOIN strictest s ON s.partner_id = t.partner_id
+            """,
+            targets=targets,
+            rule_rows=SQL(", ").join(rule_rows),
+            counts=SQL(", ").join(counts),
+            oldest=SQL(", ").join(oldest),
+            gaps=SQL(", ").join(gaps),
+            company=company.id,
+            category=category,
+            since=since,
+            now=now,
+        )

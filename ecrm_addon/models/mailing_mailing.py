@@ -1,6 +1,20 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
-from odoo.tools import email_normalize
+
+from ..tools.pressure import allocate
+from .ecrm_pressure_rule import Verdict
+
+
+class PressureSimulation:
+    """What a simulated sending collects instead of writing: carried from batch
+    to batch as the traces and logged interactions of a real sending would be."""
+
+    def __init__(self, limit=False):
+        self.limit = limit  # the mailing's defer limit date, False when it excludes
+        self.checked = 0  # recipients handed to the pressure rules
+        self.per_rule = {}  # {rule_id: [excluded, deferred]}
+        self.sent = {}  # {partner_id: messages allowed so far} (logged interactions)
+        self.seen_emails = []  # trace emails of the batches done (Odoo's seen list)
 
 
 class MailingMailing(models.Model):
@@ -102,31 +116,44 @@ class MailingMailing(models.Model):
         self.ensure_one()
         return "sms" if self.mailing_type == "sms" else "email"
 
-    def _ecrm_pressure_filter(self, keys_by_res_id, now=None):
+    def _ecrm_pressure_filter(self, keys_by_res_id, now=None, sent=None):
         """Apply the pressure rules to one batch of recipients: one query.
 
-        ``keys_by_res_id``: ``{res_id: [normalised email or E.164 number, ...]}``.
-        Returns ``(blocked, partners)``: ``{res_id: Verdict}`` for the records a
-        rule blocks (none when the mailing ignores pressure) and ``{res_id:
-        [commercial partner ids]}`` for every record whose address belongs to a
-        known customer.
+        ``keys_by_res_id``: ``{res_id: [normalised email or E.164 number, ...]}``
+        in sending order. The batch's own sends count: a customer reached by
+        several records gets at most the messages its rules still allow (at
+        most one under a minimum gap), the first records in order; ``sent``
+        carries those counts from earlier batches that left no trace (the
+        simulation). Returns ``(blocked, partners)``: ``{res_id: Verdict}`` for
+        the records a rule blocks (none when the mailing ignores pressure) and
+        ``{res_id: [commercial partner ids]}`` for every record whose address
+        belongs to a known customer.
         """
         self.ensure_one()
         keys = {key for record_keys in keys_by_res_id.values() for key in record_keys if key}
         verdicts = self.env["ecrm.pressure.rule"]._ecrm_check(
             self._ecrm_pressure_company(), self._ecrm_pressure_channel(), "marketing", keys=keys, now=now
         )
-        # sudo: the override is a manager's decision; whoever sends honours it.
-        ignore = self.sudo().ecrm_ignore_pressure
-        blocked, partners = {}, {}
+        partners, records, limits = {}, [], {}
         for res_id, record_keys in keys_by_res_id.items():
             record_verdicts = [verdicts[key] for key in record_keys if key in verdicts]
             if not record_verdicts:
                 continue
-            partners[res_id] = sorted({pid for verdict in record_verdicts for pid in verdict.partner_ids})
-            blocking = [verdict for verdict in record_verdicts if verdict.rule_id]
-            if blocking and not ignore:
-                blocked[res_id] = max(blocking, key=lambda verdict: verdict.blocked_until)
+            if len(record_verdicts) == 1:
+                record_partners = record_verdicts[0].partner_ids
+            else:
+                record_partners = sorted({pid for verdict in record_verdicts for pid in verdict.partner_ids})
+            partners[res_id] = record_partners
+            records.append((res_id, record_partners))
+            for verdict in record_verdicts:
+                limits.update(verdict.limits)
+        # sudo: the override is a manager's decision; whoever sends honours it.
+        if self.sudo().ecrm_ignore_pressure:
+            return {}, partners
+        blocked = {
+            res_id: Verdict(partners[res_id], rule_id, blocked_until, {})
+            for res_id, (blocked_until, _sequence, rule_id) in allocate(records, limits, sent).items()
+        }
         return blocked, partners
 
     def _ecrm_pressure_defer(self, blocked, partners):
@@ -155,6 +182,7 @@ class MailingMailing(models.Model):
                     dict(
                         vals,
                         mailing_id=self.id,
+                        company_id=self._ecrm_pressure_company().id,
                         res_model=self.mailing_model_real,
                         res_id=res_id,
                         partner_id=(partners.get(res_id) or [False])[0],
@@ -178,29 +206,52 @@ class MailingMailing(models.Model):
 
         ``values_by_res_id`` maps each record to the values of its message (mail
         or SMS, with their ``mailing_trace_ids`` commands); ``keys_by_res_id`` the
-        recipients to check; ``cancel_values(reason)`` the channel's values of a
-        cancelled message. Deferred recipients are removed from the batch, blocked
-        ones cancelled with their trace naming the rule, the others logged as sent.
+        recipients to check, in sending order; ``cancel_values(reason)`` the
+        channel's values of a cancelled message. Deferred recipients are removed
+        from the batch, blocked ones cancelled with their trace naming the rule,
+        the others logged as sent. Under a simulation (context key
+        ``ecrm_pressure_simulation``) the same decisions are only counted:
+        no deferral, no interaction is written.
         """
+        simulation = self.env.context.get("ecrm_pressure_simulation")
+        if simulation is not None:
+            return self._ecrm_pressure_apply_simulated(simulation, values_by_res_id, keys_by_res_id, cancel_values)
         blocked, partners = self._ecrm_pressure_filter(keys_by_res_id)
         deferred = self._ecrm_pressure_defer(blocked, partners)
         for res_id, verdict in blocked.items():
             if res_id in deferred:
                 del values_by_res_id[res_id]
                 continue
-            reason = self._ecrm_pressure_reason(verdict)
-            values = values_by_res_id[res_id]
-            values.update(cancel_values(reason))
-            for command in values.get("mailing_trace_ids") or []:
-                command[2].update(
-                    {
-                        "trace_status": "cancel",
-                        "failure_type": "ecrm_pressure",
-                        "failure_reason": reason,
-                        "ecrm_pressure_rule_id": verdict.rule_id,
-                    }
-                )
+            self._ecrm_pressure_cancel(values_by_res_id[res_id], verdict, cancel_values)
         self._ecrm_pressure_log_sent(partners, [res_id for res_id in keys_by_res_id if res_id not in blocked])
+        return values_by_res_id
+
+    def _ecrm_pressure_cancel(self, values, verdict, cancel_values):
+        reason = self._ecrm_pressure_reason(verdict)
+        values.update(cancel_values(reason))
+        for command in values.get("mailing_trace_ids") or []:
+            command[2].update(
+                {
+                    "trace_status": "cancel",
+                    "failure_type": "ecrm_pressure",
+                    "failure_reason": reason,
+                    "ecrm_pressure_rule_id": verdict.rule_id,
+                }
+            )
+
+    def _ecrm_pressure_apply_simulated(self, simulation, values_by_res_id, keys_by_res_id, cancel_values):
+        """``_ecrm_pressure_apply`` without writing: the same filter and the same
+        defer-or-exclude decision, counted per rule in ``simulation``."""
+        blocked, _partners = self._ecrm_pressure_filter(keys_by_res_id, sent=simulation.sent)
+        simulation.checked += len(keys_by_res_id)
+        for res_id, verdict in blocked.items():
+            counts = simulation.per_rule.setdefault(verdict.rule_id, [0, 0])
+            if simulation.limit and verdict.blocked_until <= simulation.limit:
+                counts[1] += 1
+                del values_by_res_id[res_id]
+            else:
+                counts[0] += 1
+                self._ecrm_pressure_cancel(values_by_res_id[res_id], verdict, cancel_values)
         return values_by_res_id
 
     def _ecrm_pressure_log_sent(self, partners, res_ids):
@@ -228,58 +279,56 @@ class MailingMailing(models.Model):
             ]
         )
 
-    def _ecrm_pressure_recipient_keys(self, res_ids):
-        """The addresses the mailing would use for ``res_ids``, minus those Odoo
-        itself cancels (blacklist, opt-out, already sent, duplicates): what the
-        composers then hand to the pressure filter. Used by the simulation.
+    def _ecrm_pressure_simulate(self):
+        """What sending now would do: ``(checked, {rule_id: (excluded, deferred)})``.
+
+        Runs the sending's own code without sending: the remaining recipients
+        (``_get_remaining_recipients``), the composer the mailing sends with and
+        its exclusions (blacklist, opt-out, missing or invalid address, already
+        sent, duplicates; for SMS the number checks), batch by batch as sent,
+        then ``_ecrm_pressure_apply`` in simulation mode (nothing written).
         """
         self.ensure_one()
-        records = self.env[self.mailing_model_real].browse(res_ids)
-        keys_by_res_id, seen = {}, set()
-        if self._ecrm_pressure_channel() == "sms":
-            info = records._sms_get_recipients_info()
-            blacklist = set(self.env["phone.blacklist"].sudo().search([]).mapped("number"))
-            excluded = set(self._get_opt_out_list_sms()) | set(self._get_seen_list_sms()[0])
-            for record in records:
-                number = info[record.id]["sanitized"]
-                if not number or number in blacklist or record.id in excluded or number in seen:
-                    continue
-                seen.add(number)
-                keys_by_res_id[record.id] = [number]
-            return keys_by_res_id
-        defaults = records._message_get_default_recipients()
-        partner_emails = dict(
-            self.env["res.partner"]
-            .browse({pid for values in defaults.values() for pid in values.get("partner_ids") or []})
-            .mapped(lambda partner: (partner.id, partner.email))
-        )
-        self.env["mail.blacklist"].flush_model(["email", "active"])
-        self.env.cr.execute("SELECT email FROM mail_blacklist WHERE active")
-        blacklist = {row[0] for row in self.env.cr.fetchall()}
-        excluded = set(self._get_opt_out_list()) | set(self._get_seen_list())
-        for record in records:
-            values = defaults.get(record.id, {})
-            addresses = [values.get("email_to")] + [partner_emails.get(pid) for pid in values.get("partner_ids") or []]
-            keys = [email_normalize(address, strict=False) for address in addresses if address]
-            keys = [key for key in keys if key]
-            if not keys or blacklist & set(keys) or all(key in excluded or key in seen for key in keys):
-                continue
-            seen.update(keys)
-            keys_by_res_id[record.id] = keys
-        return keys_by_res_id
-
-    def _ecrm_pressure_simulate(self):
-        """What sending now would do: ``(checked, {rule_id: (excluded, deferred)})``."""
-        self.ensure_one()
-        keys_by_res_id = self._ecrm_pressure_recipient_keys(self._get_remaining_recipients())
-        blocked, _partners = self._ecrm_pressure_filter(keys_by_res_id)
-        limit = self.ecrm_pressure_defer and self.ecrm_pressure_defer_until
-        per_rule = {}
-        for verdict in blocked.values():
-            excluded, deferred = per_rule.get(verdict.rule_id, (0, 0))
-            if limit and verdict.blocked_until <= limit:
-                deferred += 1
+        simulation = PressureSimulation(self.ecrm_pressure_defer and self.ecrm_pressure_defer_until)
+        res_ids = self._get_remaining_recipients()
+        if res_ids:
+            mailing = self.with_context(ecrm_pressure_simulation=simulation)
+            if self.mailing_type == "sms":
+                mailing._ecrm_pressure_simulate_sms(res_ids)
             else:
-                excluded += 1
-            per_rule[verdict.rule_id] = (excluded, deferred)
-        return len(keys_by_res_id), per_rule
+                mailing._ecrm_pressure_simulate_mail(res_ids)
+        return simulation.checked, {rule_id: tuple(counts) for rule_id, counts in simulation.per_rule.items()}
+
+    def _ecrm_pressure_simulate_sms(self, res_ids):
+        # the composer action_send_sms creates, on the same records
+        composer = (
+            self.env["sms.composer"].with_context(active_id=False).create(self._send_sms_get_composer_values(res_ids))
+        )
+        composer._prepare_mass_sms_values(composer._get_records())
+
+    def _ecrm_pressure_simulate_mail(self, res_ids):
+        # the composer _action_send_mail creates (the values that decide who is excluded)
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(active_ids=res_ids, default_composition_mode="mass_mail")
+            .create(
+                {
+                    "attachment_ids": [fields.Command.link(attachment.id) for attachment in self.attachment_ids],
+                    "body": self._prepend_preview(self.body_html, self.preview),
+                    "composition_mode": "mass_mail",
+                    "mailing_list_ids": [
+                        fields.Command.link(mailing_list.id) for mailing_list in self.contact_list_ids
+                    ],
+                    "mass_mailing_id": self.id,
+                    "model": self.mailing_model_real,
+                    "record_name": False,
+                    "subject": self.subject,
+                    "template_id": False,
+                }
+            )
+        )
+        batch_size = (
+            int(self.env["ir.config_parameter"].sudo().get_param("mail.batch_size") or 0) or composer._batch_size or 50
+        )
+        for batch in tools.split_every(batch_size, res_ids):
+            composer._ecrm_pressure_simulate_batch(list(batch))

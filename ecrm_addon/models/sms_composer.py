@@ -49,6 +49,12 @@ class SmsComposer(models.TransientModel):
             result, keys, lambda reason: {"state": "canceled", "failure_type": "ecrm_pressure"}
         )
 
+    def _prepare_body_values(self, records):
+        # a simulation decides nothing on the text: no rendering, no link trackers
+        if self.env.context.get("ecrm_pressure_simulation") is not None:
+            return dict.fromkeys(records.ids, "")
+        return super()._prepare_body_values(records)
+
     def _prepare_mass_sms(self, records, sms_record_values):
         # Deferred recipients have no SMS (yet).
         records = records.filtered(lambda record: record.id in sms_record_values)

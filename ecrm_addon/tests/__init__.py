@@ -14,6 +14,7 @@ from . import test_interaction_hooks
 from . import test_odoo_mass_mailing
 from . import test_partner_read
 from . import test_portal_consent
+from . import test_pressure_batch
 from . import test_pressure_engine
 from . import test_pressure_mailing
 from . import test_pressure_partner

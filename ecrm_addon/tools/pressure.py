@@ -11,7 +11,10 @@ state the window edges once:
 * a rule blocks when the count already reached ``max_count`` or the gap holds;
   it blocks until the moment both conditions are gone;
 * of several blocking rules, the strictest is the one that blocks longest
-  (then the lowest sequence).
+  (then the lowest sequence);
+* within one mailing batch the messages the batch itself sends count: a rule
+  allows ``rule_capacity`` more messages now, and a customer reached by
+  several records of the batch gets at most that many (``allocate``).
 """
 
 from datetime import timedelta
@@ -51,3 +54,43 @@ def strictest(verdicts):
     if not blocking:
         return None
     return min(blocking, key=lambda v: (-v[0].timestamp(), v[1], v[2]))
+
+
+def rule_capacity(dates, now, max_count, period_days, min_interval_hours):
+    """How many more messages a rule allows now, and when it frees once they are sent.
+
+    Returns ``(capacity, blocked_until)``: ``capacity`` messages sent at ``now``
+    are allowed one after the other (0: the rule blocks already), and the rule
+    then blocks until ``blocked_until`` (the moment it frees after those sends).
+    """
+    dates = list(dates)
+    capacity = 0
+    while rule_blocked_until(dates, now, max_count, period_days, min_interval_hours) is None:
+        capacity += 1
+        dates.append(now)
+    return capacity, rule_blocked_until(dates, now, max_count, period_days, min_interval_hours)
+
+
+def allocate(records, limits, sent=None):
+    """Which records of a batch a customer's limits still allow, in batch order.
+
+    ``records``: ``[(res_id, [partner_id, ...])]`` in sending order;
+    ``limits``: ``{partner_id: (capacity, blocked_until, sequence, rule_id)}``,
+    the messages each customer may still receive now and the strictest rule
+    once they are sent (customers without a rule are absent: no limit);
+    ``sent``: ``{partner_id: messages already allowed}`` earlier in the same run,
+    updated in place. A record is allowed when none of its customers reached
+    their capacity; it then counts for each of them. Returns ``{res_id:
+    (blocked_until, sequence, rule_id)}`` for the refused records, naming the
+    strictest rule among their full customers.
+    """
+    sent = {} if sent is None else sent
+    refused = {}
+    for res_id, partner_ids in records:
+        full = [limits[pid][1:] for pid in partner_ids if pid in limits and sent.get(pid, 0) >= limits[pid][0]]
+        if full:
+            refused[res_id] = full[0] if len(full) == 1 else strictest(full)
+            continue
+        for pid in set(partner_ids):
+            sent[pid] = sent.get(pid, 0) + 1
+    return refused

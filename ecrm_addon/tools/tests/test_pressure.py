@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecrm_addon.tools.pressure import rule_blocked_until, strictest
+from ecrm_addon.tools.pressure import allocate, rule_blocked_until, rule_capacity, strictest
 from ecrm_addon.tools.scoring import decayed_weight
 
 NOW = datetime(2026, 3, 1, 12, 0, 0)
@@ -55,3 +55,53 @@ def test_blocked_until_frees_the_rule(offsets_hours, max_count, period_days, gap
 def test_decay_halves_every_half_life():
     assert decayed_weight(2.0, 30, 30) == 1.0
     assert decayed_weight(2.0, -5, 30) == 2.0
+
+
+def test_capacity_counts_what_is_left_in_the_window():
+    dates = [NOW - timedelta(days=5)]
+    capacity, until = rule_capacity(dates, NOW, 2, 30, 0)
+    assert capacity == 1
+    # after that one message the window holds two: it frees when the older leaves
+    assert until == NOW - timedelta(days=5) + timedelta(days=30)
+
+
+def test_capacity_is_one_under_a_gap_and_zero_inside_it():
+    assert rule_capacity([], NOW, 5, 30, 48) == (1, NOW + timedelta(hours=48))
+    assert rule_capacity([NOW - timedelta(hours=1)], NOW, 5, 30, 48) == (0, NOW + timedelta(hours=47))
+
+
+def test_allocate_sends_at_most_capacity_per_customer_in_order():
+    until = NOW + timedelta(days=1)
+    limits = {7: (1, until, 10, 3)}
+    refused = allocate([(1, [7]), (2, [7]), (3, [8]), (4, [7])], limits)
+    assert refused == {2: (until, 10, 3), 4: (until, 10, 3)}
+
+
+def test_allocate_refused_record_does_not_use_other_customers_capacity():
+    full, free = NOW + timedelta(days=2), NOW + timedelta(days=1)
+    limits = {7: (0, full, 1, 1), 8: (1, free, 1, 2)}
+    # record 1 reaches both customers: refused by 7, so 8 keeps its message for record 2
+    assert allocate([(1, [7, 8]), (2, [8]), (3, [8])], limits) == {1: (full, 1, 1), 3: (free, 1, 2)}
+
+
+def test_allocate_carries_sends_across_batches():
+    until = NOW + timedelta(days=1)
+    limits = {7: (2, until, 1, 1)}
+    sent = {}
+    assert allocate([(1, [7])], limits, sent) == {}
+    assert allocate([(2, [7]), (3, [7])], limits, sent) == {3: (until, 1, 1)}
+    assert sent == {7: 2}
+
+
+@given(
+    st.lists(st.integers(min_value=-2000, max_value=2000), max_size=12),
+    st.integers(min_value=1, max_value=6),
+    st.integers(min_value=1, max_value=60),
+    st.integers(min_value=0, max_value=200),
+)
+def test_capacity_sends_are_allowed_and_the_next_is_not(offsets_hours, max_count, period_days, gap_hours):
+    dates = [NOW - timedelta(hours=h) for h in offsets_hours]
+    capacity, until = rule_capacity(dates, NOW, max_count, period_days, gap_hours)
+    assert capacity <= max_count
+    assert rule_blocked_until(dates + [NOW] * capacity, NOW, max_count, period_days, gap_hours) == until
+    assert until is not None and until > NOW
