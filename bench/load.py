@@ -94,9 +94,9 @@ def prepare(env):
 
 def count_cases(env, tag):
     """{case id} of the cases whose subject carries this run's tag, read in a fresh transaction."""
-    env.cr.rollback()  # a new snapshot: what the server committed
-    env.cr.execute("SELECT id FROM ecrm_case WHERE subject LIKE %s", [f"{tag}%"])
-    return {row[0] for row in env.cr.fetchall()}
+    with env.registry.cursor() as cr:  # a transaction of its own: what the server committed
+        cr.execute("SELECT id FROM ecrm_case WHERE subject LIKE %s", [f"{tag}%"])
+        return {row[0] for row in cr.fetchall()}
 
 
 # --- the server --------------------------------------------------------------------
@@ -195,6 +195,25 @@ def start_server(dbname, port, workers, logfile, startup_timeout):
     raise RuntimeError(f"Odoo did not answer on 127.0.0.1:{port} within {startup_timeout:.0f} s (log: {logfile})")
 
 
+def warm_up(port, workers):
+    """Have every worker load the registry before the clock starts (a prefork
+    worker loads it on its first request to the database): a few concurrent
+    page requests, not counted."""
+
+    def fetch():
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            conn.request("GET", "/web/login")
+            conn.getresponse().read()
+            conn.close()
+
+    threads = [threading.Thread(target=fetch, daemon=True) for _n in range(2 * workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(130)
+
+
 def stop_server(process):
     """Stop the server we started (its own process group: the workers go with it)."""
     if process.poll() is not None:
@@ -288,6 +307,7 @@ def run(env, options):
     logfile = Path(tempfile.gettempdir()) / f"ecrm-load-{dbname}-{port}.log"
     process = start_server(dbname, port, workers, logfile, startup_timeout)
     try:
+        warm_up(port, workers)
         barrier = threading.Barrier(clients + 1)
         deadline = time.monotonic() + seconds
         threads = [Client(n, port, key, emails, tag, deadline, request_timeout, barrier) for n in range(clients)]

@@ -17,6 +17,7 @@ from unittest.mock import patch
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests.common import BaseCase, get_db_name
+from odoo.tools import SQL
 
 # Tables whose rows the tests create (directly or through the code under test),
 # children before parents: rows with an id above the one seen at the start of
@@ -51,6 +52,10 @@ CREATED_TABLES = (
 # Tables the RFM refresh rewrites for a whole company: saved and restored whole.
 RESTORED_TABLES = ("ecrm_rfm_snapshot", "ecrm_rfm_migration", "ecrm_rfm_score")
 RESTORED_COMPANY_COLUMNS = ("ecrm_rfm_source", "ecrm_rfm_window_days", "ecrm_rfm_date")
+
+
+def _identifiers(names):
+    return SQL(", ").join(SQL.identifier(name) for name in names)
 
 
 class WebhookReceiver:
@@ -114,7 +119,7 @@ class CommittedCase(BaseCase):
             self._counts_before = self._counts(cr)
             self._max_ids = {table: self._max_id(cr, table) for table in CREATED_TABLES}
             self._saved = {table: self._rows(cr, table) for table in RESTORED_TABLES}
-            cr.execute(f"SELECT id, {', '.join(RESTORED_COMPANY_COLUMNS)} FROM res_company")
+            cr.execute(SQL("SELECT id, %s FROM res_company", _identifiers(RESTORED_COMPANY_COLUMNS)))
             self._saved_companies = cr.fetchall()
         # cleanups run last-in first-out: the check runs after the cleanup
         self.addCleanup(self._check_counts)
@@ -169,19 +174,19 @@ class CommittedCase(BaseCase):
 
     @staticmethod
     def _max_id(cr, table):
-        cr.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        cr.execute(SQL("SELECT COALESCE(MAX(id), 0) FROM %s", SQL.identifier(table)))
         return cr.fetchone()[0]
 
     @staticmethod
     def _rows(cr, table):
-        cr.execute(f"SELECT * FROM {table}")
+        cr.execute(SQL("SELECT * FROM %s", SQL.identifier(table)))
         return [desc[0] for desc in cr.description], cr.fetchall()
 
     @staticmethod
     def _counts(cr):
         counts = {}
         for table in (*CREATED_TABLES, *RESTORED_TABLES):
-            cr.execute(f"SELECT count(*) FROM {table}")
+            cr.execute(SQL("SELECT count(*) FROM %s", SQL.identifier(table)))
             counts[table] = cr.fetchone()[0]
         return counts
 
@@ -192,18 +197,24 @@ class CommittedCase(BaseCase):
                 [self._max_ids["ecrm_case"]],
             )
             for table in CREATED_TABLES:
-                cr.execute(f"DELETE FROM {table} WHERE id > %s", [self._max_ids[table]])
+                cr.execute(SQL("DELETE FROM %s WHERE id > %s", SQL.identifier(table), self._max_ids[table]))
             for table, (columns, rows) in self._saved.items():
-                cr.execute(f"DELETE FROM {table}")
-                if rows:
-                    placeholders = ", ".join(["%s"] * len(columns))
-                    cr.executemany(
-                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",
-                        rows,
+                cr.execute(SQL("DELETE FROM %s", SQL.identifier(table)))
+                for row in rows:
+                    cr.execute(
+                        SQL(
+                            "INSERT INTO %s (%s) VALUES (%s)",
+                            SQL.identifier(table),
+                            _identifiers(columns),
+                            SQL(", ").join(SQL("%s", value) for value in row),
+                        )
                     )
             for company_id, *values in self._saved_companies:
-                assignments = ", ".join(f"{column} = %s" for column in RESTORED_COMPANY_COLUMNS)
-                cr.execute(f"UPDATE res_company SET {assignments} WHERE id = %s", [*values, company_id])
+                assignments = SQL(", ").join(
+                    SQL("%s = %s", SQL.identifier(column), value)
+                    for column, value in zip(RESTORED_COMPANY_COLUMNS, values, strict=True)
+                )
+                cr.execute(SQL("UPDATE res_company SET %s WHERE id = %s", assignments, company_id))
         self.registry.clear_cache()
 
     def _check_counts(self):
