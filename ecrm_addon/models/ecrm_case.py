@@ -1,8 +1,10 @@
 import logging
+import threading
 from datetime import timedelta
 
-from odoo import api, fields, models, modules, tools
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, email_normalize
 
 _logger = logging.getLogger(__name__)
@@ -21,6 +23,16 @@ CASE_CHANNELS = [
 CASE_PRIORITIES = [("0", "Low"), ("1", "Normal"), ("2", "High"), ("3", "Urgent")]
 # Case channels on the interaction log (which has no "api" channel).
 INTERACTION_CHANNEL = {"api": "other"}
+# How many times the escalation cron retries a batch that hit a serialization
+# failure or a deadlock (another worker committed a change to one of its cases).
+ESCALATION_BATCH_TRIES = 5
+
+
+def _ecrm_auto_commit():
+    """Whether a cron may commit between its slices: not inside a test's
+    transaction (the thread running it is marked ``testing``, as Odoo's own
+    crons check), always in a cron worker or another thread with its own cursor."""
+    return not getattr(threading.current_thread(), "testing", False)
 
 
 class EcrmCase(models.Model):
@@ -425,31 +437,33 @@ class EcrmCase(models.Model):
         A level's log row is inserted (unique per case and level) before its
         actions run, and the batch commits with it: a crash rolls both back, a
         second worker finds the row and does nothing. A failed action leaves a
-        'failed' row that the next run retries.
+        'failed' row that the next run retries. A batch that meets another
+        worker's concurrent update (serialization failure, deadlock) is rolled
+        back and retried with a fresh snapshot, the batches before it staying
+        committed.
         """
         now = fields.Datetime.now()
+        auto_commit = _ecrm_auto_commit()
         seen = []
         done = 0
+        tries = 0
         while True:
-            self.env.flush_all()
-            rows = self.env.execute_query(
-                SQL(
-                    """
-                    SELECT id FROM ecrm_case
-                     WHERE next_escalation_at <= %(now)s AND NOT (id = ANY(%(seen)s))
-                     ORDER BY next_escalation_at, id
-                     LIMIT %(limit)s
-                       FOR UPDATE SKIP LOCKED
-                    """,
-                    now=now,
-                    seen=seen,
-                    limit=batch_size,
-                )
-            )
-            ids = [row[0] for row in rows]
+            try:
+                ids = self._ecrm_escalate_batch(now, seen, batch_size)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
+                # Another worker changed one of these cases after this transaction's
+                # snapshot: nothing of the batch is kept; earlier batches are committed.
+                # Retry the batch with a fresh snapshot (only when this cron owns its
+                # transaction; inside a caller's transaction the caller decides).
+                tries += 1
+                if not auto_commit or tries >= ESCALATION_BATCH_TRIES:
+                    raise
+                _logger.info("Escalation batch retried after a concurrent update (%s, try %s)", error.pgcode, tries)
+                self.env.cr.rollback()  # also clears the environments' caches
+                continue
             if not ids:
                 break
-            self.browse(ids)._ecrm_escalate(now)
+            tries = 0
             seen.extend(ids)
             done += len(ids)
             [(remaining,)] = self.env.execute_query(
@@ -460,9 +474,33 @@ class EcrmCase(models.Model):
                 )
             )
             self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-            if not modules.module.current_test:
+            if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         return done
+
+    @api.model
+    def _ecrm_escalate_batch(self, now, seen, batch_size):
+        """Lock the next ``batch_size`` due cases not in ``seen`` (busy ones are
+        skipped) and fire their due levels; returns their ids."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id FROM ecrm_case
+                 WHERE next_escalation_at <= %(now)s AND NOT (id = ANY(%(seen)s))
+                 ORDER BY next_escalation_at, id
+                 LIMIT %(limit)s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                now=now,
+                seen=seen,
+                limit=batch_size,
+            )
+        )
+        ids = [row[0] for row in rows]
+        if ids:
+            self.browse(ids)._ecrm_escalate(now)
+        return ids
 
     def _ecrm_escalate(self, now):
         """Fire the levels of these (locked) cases that are due at ``now``."""
@@ -503,6 +541,10 @@ class EcrmCase(models.Model):
                 try:
                     with self.env.cr.savepoint():
                         level._ecrm_fire(case)
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    # another transaction changed a record the actions write (e.g. the
+                    # notified partner): not a failed action; the cron retries the batch
+                    raise
                 except Exception as error:
                     _logger.warning("Escalation %s of case %s failed: %s", level.name, case.name, error)
                     log.write({"state": "failed", "error": str(error)})
@@ -528,25 +570,33 @@ class EcrmCase(models.Model):
             ("ecrm_late_case_id", "=", False),
         ]
         opened = 0
+        auto_commit = _ecrm_auto_commit()
         while pickings := Picking.search(domain, order="scheduled_date, id", limit=batch_size):
-            cases = self.create(
-                [
-                    {
-                        "subject": self.env._("Delivery %(name)s is late", name=picking.name),
-                        "partner_id": (picking.sale_id.partner_id or picking.partner_id).id,
-                        "picking_id": picking.id,
-                        "sale_order_id": picking.sale_id.id,
-                        "category_id": category.id if category else False,
-                        "channel": "other",
-                        "company_id": picking.company_id.id,
-                    }
-                    for picking in pickings
-                ]
-            )
-            for picking, case in zip(pickings, cases, strict=True):
-                picking.ecrm_late_case_id = case
+            cases = self._ecrm_open_late_delivery_cases(pickings, category)
             opened += len(cases)
             self.env["ir.cron"]._notify_progress(done=opened, remaining=Picking.search_count(domain))
-            if not modules.module.current_test:
+            if auto_commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         return opened
+
+    @api.model
+    def _ecrm_open_late_delivery_cases(self, pickings, category):
+        """One case per late delivery, linked to it (in the same transaction, so
+        a delivery gets its case exactly once)."""
+        cases = self.create(
+            [
+                {
+                    "subject": self.env._("Delivery %(name)s is late", name=picking.name),
+                    "partner_id": (picking.sale_id.partner_id or picking.partner_id).id,
+                    "picking_id": picking.id,
+                    "sale_order_id": picking.sale_id.id,
+                    "category_id": category.id if category else False,
+                    "channel": "other",
+                    "company_id": picking.company_id.id,
+                }
+                for picking in pickings
+            ]
+        )
+        for picking, case in zip(pickings, cases, strict=True):
+            picking.ecrm_late_case_id = case
+        return cases

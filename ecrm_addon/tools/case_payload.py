@@ -1,10 +1,14 @@
 """Validation of the JSON body of ``POST /ecrm/api/v1/cases`` (no Odoo import)."""
 
 import json
+import re
 
 MAX_BODY_BYTES = 1024 * 1024
 CHANNELS = ("email", "portal", "web", "phone", "chat", "sms", "social", "api", "other")
 PRIORITIES = ("0", "1", "2", "3")
+# A phone number as people type it: digits, spaces and + - . ( ) /, with 6 to 20 digits.
+PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-/]+$")
+PHONE_DIGITS = (6, 20)
 TEXT_LIMITS = {"subject": 250, "name": 250, "email": 250, "phone": 64, "order": 64, "category": 128}
 
 
@@ -44,6 +48,16 @@ def _texts(data, errors):
     return clean
 
 
+def _valid_email(value):
+    local, _sep, domain = value.rpartition("@")
+    return bool(local) and "." in domain and not domain.startswith(".") and not any(c.isspace() for c in value)
+
+
+def _valid_phone(value):
+    digits = sum(c.isdigit() for c in value)
+    return bool(PHONE_CHARS.match(value)) and PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]
+
+
 def parse_case_payload(raw):
     """Parse and check the request body; return a clean dict.
 
@@ -56,8 +70,10 @@ def parse_case_payload(raw):
         errors["subject"] = "required"
     if "email" not in clean and "phone" not in clean and not ({"email", "phone"} & errors.keys()):
         errors["email"] = "email or phone required"
-    if "email" in clean and ("@" not in clean["email"] or " " in clean["email"]):
+    if "email" in clean and not _valid_email(clean["email"]):
         errors["email"] = "invalid email"
+    if "phone" in clean and not _valid_phone(clean["phone"]):
+        errors["phone"] = "invalid phone"
     clean.setdefault("channel", "api")
     if clean["channel"] not in CHANNELS:
         errors["channel"] = "one of " + ", ".join(CHANNELS)

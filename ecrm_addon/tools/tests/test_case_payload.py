@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from ..case_payload import PayloadError, parse_case_payload
@@ -41,4 +43,23 @@ def test_bad_field_is_named(body, field):
 
 
 def test_numeric_priority_is_accepted():
-    assert parse_case_payload(b'{"subject": "s", "phone": "+34 600", "priority": 2}')["priority"] == "2"
+    assert parse_case_payload(b'{"subject": "s", "phone": "+34 600 000", "priority": 2}')["priority"] == "2"
+
+
+@pytest.mark.parametrize("phone", ["+34 600 00 00 01", "(555) 010-0199", "0034.600.000.001", "600000001"])
+def test_usual_phone_forms_are_accepted(phone):
+    assert parse_case_payload(json.dumps({"subject": "s", "phone": phone}).encode())["phone"] == phone
+
+
+@pytest.mark.parametrize("phone", ["1", "12345", "call me", "+34 600 abc", "1" * 21, "++34600000001"])
+def test_bad_phones_are_refused(phone):
+    with pytest.raises(PayloadError) as error:
+        parse_case_payload(json.dumps({"subject": "s", "phone": phone}).encode())
+    assert error.value.fields == {"phone": "invalid phone"}
+
+
+@pytest.mark.parametrize("email", ["a@", "@b.com", "a@b", "a b@c.com", "a@.com"])
+def test_bad_emails_are_refused(email):
+    with pytest.raises(PayloadError) as error:
+        parse_case_payload(json.dumps({"subject": "s", "email": email}).encode())
+    assert error.value.fields == {"email": "invalid email"}

@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""Load section of the benchmark: ``POST /ecrm/api/v1/cases`` under concurrent clients.
+
+Starts Odoo with ``--workers`` worker processes (default 2) on a scratch
+database, listening on loopback only, sends the cases of ``--clients`` (default
+50) concurrent API clients for ``--seconds`` (default 60; every request also
+has its own timeout, so the run is bounded), stops the server and reports
+requests/s, latency percentiles (p50/p95/p99), errors by kind, and whether the
+cases created in the database are exactly those acknowledged (201) to the
+clients.
+
+Standalone:
+
+    bench/load.py --db NAME [--clients 50] [--seconds 60] [--workers 2] [--port 8181]
+                  [--output bench/results/load.json] [-- extra Odoo options, e.g. --db_host ...]
+
+The database must have ecrm_addon installed (see bench/README.md); PostgreSQL
+is reached as Odoo reaches it (``PG*`` variables or the extra options). The
+run adds an API user ``ecrm_load_api`` (e-CRM / User), 500 customers and the
+cases it sends (subjects ``[load <run>] ...``). As a section of bench/run.py:
+``run(env, options)`` returns a dict, ``table_rows(result)`` the printed lines.
+
+Only the Python standard library is used for the clients (``http.client`` in
+threads, one connection per request as independent clients would).
+"""
+
+import argparse
+import contextlib
+import datetime
+import http.client
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+API_PATH = "/ecrm/api/v1/cases"
+API_LOGIN = "ecrm_load_api"
+CUSTOMERS = 500
+DEFAULTS = {
+    "clients": 50,
+    "seconds": 60,
+    "workers": 2,
+    "port": 8181,
+    "request_timeout": 30.0,
+    "startup_timeout": 180.0,
+}
+
+
+def _option(options, name):
+    value = getattr(options, name, None)
+    return DEFAULTS[name] if value is None else value
+
+
+# --- preparation (in the benchmark's own cursor) ------------------------------------
+
+
+def prepare(env):
+    """The API user, its API key and the customers the clients write about.
+    Returns (api key, [customer emails]). Committed, so the server sees them."""
+    from odoo import fields
+
+    Users = env["res.users"].with_context(no_reset_password=True)
+    user = Users.search([("login", "=", API_LOGIN)], limit=1)
+    if not user:
+        user = Users.create(
+            {
+                "name": "e-CRM load test API",
+                "login": API_LOGIN,
+                "email": "ecrm.load.api@example.com",
+                "groups_id": [(6, 0, [env.ref("ecrm_addon.group_ecrm_user").id])],
+            }
+        )
+    emails = [f"load.customer.{n}@example.com" for n in range(CUSTOMERS)]
+    Partner = env["res.partner"]
+    existing = set(Partner.search([("email", "in", emails)]).mapped("email"))
+    Partner.create(
+        [{"name": f"Load customer {email.split('.')[2]}", "email": email} for email in emails if email not in existing]
+    )
+    expiration = fields.Datetime.now() + datetime.timedelta(days=1)
+    key = env["res.users.apikeys"].with_user(user)._generate("rpc", "ecrm load test", expiration)
+    env.cr.commit()
+    return key, emails
+
+
+def count_cases(env, tag):
+    """{case id} of the cases whose subject carries this run's tag, read in a fresh transaction."""
+    with env.registry.cursor() as cr:  # a transaction of its own: what the server committed
+        cr.execute("SELECT id FROM ecrm_case WHERE subject LIKE %s", [f"{tag}%"])
+        return {row[0] for row in cr.fetchall()}
+
+
+# --- the server --------------------------------------------------------------------
+
+
+def _addons_path():
+    import odoo
+
+    root = Path(odoo.__file__).resolve().parent.parent
+    return ",".join(str(p) for p in (root / "addons", root / "odoo" / "addons", REPO) if p.is_dir())
+
+
+def _db_options():
+    """The database connection options of the running Odoo config, for the server process."""
+    from odoo.tools import config
+
+    args = []
+    for key, flag in (("db_host", "--db_host"), ("db_port", "--db_port"), ("db_user", "--db_user")):
+        if config.get(key):
+            args += [flag, str(config[key])]
+    return args
+
+
+def _launcher():
+    """A script that runs Odoo's command line: ``odoo-bin`` of the source tree when
+    there is one, else a small file of our own (prefork spawns its gevent
+    process with ``sys.argv[0]``, so it must be a real file)."""
+    import odoo
+
+    odoo_bin = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
+    if odoo_bin.is_file():
+        return str(odoo_bin)
+    launcher = Path(tempfile.gettempdir()) / "ecrm-load-odoo.py"
+    launcher.write_text("import odoo.cli\nodoo.cli.main()\n", encoding="utf-8")
+    return str(launcher)
+
+
+def _port_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def start_server(dbname, port, workers, logfile, startup_timeout):
+    """Odoo in prefork mode on 127.0.0.1:port; returns the Popen once /web/health answers."""
+    if not _port_free(port):
+        raise RuntimeError(f"port {port} is in use on 127.0.0.1")
+    env = dict(os.environ)
+    if "PGPASSWORD" not in env:
+        from odoo.tools import config
+
+        if config.get("db_password"):
+            env["PGPASSWORD"] = config["db_password"]
+    command = [
+        sys.executable,
+        _launcher(),
+        "server",
+        "-d",
+        dbname,
+        "--db-filter",
+        f"^{dbname}$",
+        "--no-database-list",
+        "--addons-path",
+        _addons_path(),
+        "--http-interface",
+        "127.0.0.1",
+        "--http-port",
+        str(port),
+        "--gevent-port",
+        str(port + 1),
+        "--workers",
+        str(workers),
+        "--max-cron-threads",
+        "0",
+        "--limit-time-real",
+        "120",
+        "--log-level",
+        "warn",
+        "--logfile",
+        str(logfile),
+        *_db_options(),
+    ]
+    process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + startup_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Odoo exited with {process.returncode} while starting (log: {logfile})")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/web/health")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return process
+            conn.close()
+        time.sleep(0.5)
+    stop_server(process)
+    raise RuntimeError(f"Odoo did not answer on 127.0.0.1:{port} within {startup_timeout:.0f} s (log: {logfile})")
+
+
+def warm_up(port, workers):
+    """Have every worker load the registry before the clock starts (a prefork
+    worker loads it on its first request to the database): a few concurrent
+    page requests, not counted."""
+
+    def fetch():
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            conn.request("GET", "/web/login")
+            conn.getresponse().read()
+            conn.close()
+
+    threads = [threading.Thread(target=fetch, daemon=True) for _n in range(2 * workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(130)
+
+
+def stop_server(process):
+    """Stop the server we started (its own process group: the workers go with it)."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+# --- the clients -------------------------------------------------------------------
+
+
+class Client(threading.Thread):
+    """One API client: posts cases back to back until the deadline."""
+
+    def __init__(self, number, port, key, emails, tag, deadline, request_timeout, start_barrier):
+        super().__init__(name=f"load-client-{number}", daemon=True)
+        self.number = number
+        self.port = port
+        self.headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+        self.emails = emails
+        self.tag = tag
+        self.deadline = deadline
+        self.request_timeout = request_timeout
+        self.start_barrier = start_barrier
+        self.latencies = []  # seconds, every request answered (any status)
+        self.acknowledged = []  # case ids answered with 201
+        self.errors = {}  # kind -> count
+
+    def _error(self, kind):
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+    def run(self):
+        self.start_barrier.wait()
+        sequence = 0
+        while time.monotonic() < self.deadline:
+            sequence += 1
+            body = json.dumps(
+                {
+                    "subject": f"{self.tag} client {self.number} request {sequence}",
+                    "email": self.emails[(self.number * 7919 + sequence) % len(self.emails)],
+                    "description": "Parcel arrived damaged",
+                    "channel": "phone",
+                }
+            )
+            started = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.request_timeout)
+            try:
+                conn.request("POST", API_PATH, body=body, headers=self.headers)
+                response = conn.getresponse()
+                payload = response.read()
+                elapsed = time.perf_counter() - started
+                self.latencies.append(elapsed)
+                if response.status == 201:
+                    self.acknowledged.append(json.loads(payload)["id"])
+                else:
+                    self._error(f"HTTP {response.status}")
+            except TimeoutError:
+                self._error("timeout")
+            except (OSError, http.client.HTTPException, ValueError, KeyError) as error:
+                self._error(type(error).__name__)
+            finally:
+                conn.close()
+
+
+def percentile(sorted_values, fraction):
+    """Nearest-rank percentile of an already sorted list."""
+    if not sorted_values:
+        return None
+    rank = max(1, round(fraction * len(sorted_values) + 0.5 - 1e-9))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def run(env, options):
+    """Runs the load test against a server started on ``env``'s database; returns the result dict."""
+    clients = int(_option(options, "clients"))
+    seconds = float(_option(options, "seconds"))
+    workers = int(_option(options, "workers"))
+    port = int(_option(options, "port"))
+    request_timeout = float(_option(options, "request_timeout"))
+    startup_timeout = float(_option(options, "startup_timeout"))
+    dbname = env.cr.dbname
+    if "ecrm.case" not in env:
+        raise RuntimeError(f"ecrm_addon is not installed in {dbname}")
+
+    key, emails = prepare(env)
+    tag = f"[load {uuid.uuid4().hex[:8]}]"
+    logfile = Path(tempfile.gettempdir()) / f"ecrm-load-{dbname}-{port}.log"
+    process = start_server(dbname, port, workers, logfile, startup_timeout)
+    try:
+        warm_up(port, workers)
+        barrier = threading.Barrier(clients + 1)
+        deadline = time.monotonic() + seconds
+        threads = [Client(n, port, key, emails, tag, deadline, request_timeout, barrier) for n in range(clients)]
+        for thread in threads:
+            thread.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for thread in threads:
+            # bounded: the last request may start just before the deadline and take request_timeout
+            thread.join(timeout=max(0.0, deadline - time.monotonic()) + request_timeout + 5)
+        elapsed = time.perf_counter() - started
+        stuck = sum(thread.is_alive() for thread in threads)
+    finally:
+        stop_server(process)
+
+    latencies = sorted(value for thread in threads for value in thread.latencies)
+    acknowledged = [case_id for thread in threads for case_id in thread.acknowledged]
+    errors = {}
+    for thread in threads:
+        for kind, count in thread.errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    created = count_cases(env, tag)
+    requests_done = len(latencies) + sum(count for kind, count in errors.items() if not kind.startswith("HTTP"))
+
+    def ms(value):
+        return None if value is None else round(value * 1000, 1)
+
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "database": dbname,
+        "run_tag": tag,
+        "clients": clients,
+        "workers": workers,
+        "seconds": seconds,
+        "elapsed_s": round(elapsed, 2),
+        "requests": requests_done,
+        "requests_per_s": round(requests_done / elapsed, 2) if elapsed else None,
+        "created_per_s": round(len(acknowledged) / elapsed, 2) if elapsed else None,
+        "latency_ms": {
+            "p50": ms(percentile(latencies, 0.50)),
+            "p95": ms(percentile(latencies, 0.95)),
+            "p99": ms(percentile(latencies, 0.99)),
+            "max": ms(latencies[-1] if latencies else None),
+            "mean": ms(statistics.fmean(latencies) if latencies else None),
+        },
+        "errors": errors,
+        "error_count": sum(errors.values()),
+        "clients_stuck_after_deadline": stuck,
+        "acknowledged": len(acknowledged),
+        "acknowledged_distinct": len(set(acknowledged)),
+        "created_in_database": len(created),
+        "created_equals_acknowledged": created == set(acknowledged) and len(acknowledged) == len(set(acknowledged)),
+        "created_not_acknowledged": len(created - set(acknowledged)),
+        "acknowledged_not_created": len(set(acknowledged) - created),
+        "server_log": str(logfile),
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+    }
+
+
+def table_rows(result):
+    """(label, value) lines for the printed table."""
+    latency = result["latency_ms"]
+    errors = ", ".join(f"{kind}: {count}" for kind, count in sorted(result["errors"].items())) or "none"
+    return [
+        (
+            "API load: clients / workers / duration",
+            f"{result['clients']} clients, {result['workers']} workers, {result['elapsed_s']:.0f} s",
+        ),
+        ("API load: requests/s (created/s)", f"{result['requests_per_s']} ({result['created_per_s']})"),
+        (
+            "API load: latency p50 / p95 / p99 (max)",
+            f"{latency['p50']} / {latency['p95']} / {latency['p99']} ms ({latency['max']} ms)",
+        ),
+        ("API load: errors", f"{result['error_count']} ({errors})"),
+        (
+            "API load: created == acknowledged",
+            f"{'yes' if result['created_equals_acknowledged'] else 'NO'} "
+            f"({result['created_in_database']} in the database, {result['acknowledged']} acknowledged)",
+        ),
+    ]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", required=True, help="scratch database with ecrm_addon installed")
+    parser.add_argument("--clients", type=int, default=DEFAULTS["clients"])
+    parser.add_argument("--seconds", type=float, default=DEFAULTS["seconds"])
+    parser.add_argument("--workers", type=int, default=DEFAULTS["workers"])
+    parser.add_argument("--port", type=int, default=DEFAULTS["port"], help="HTTP port on 127.0.0.1 (and port+1)")
+    parser.add_argument("--request-timeout", type=float, default=DEFAULTS["request_timeout"])
+    parser.add_argument("--startup-timeout", type=float, default=DEFAULTS["startup_timeout"])
+    parser.add_argument("--output", default=str(HERE / "results" / "load.json"))
+    parser.add_argument("odoo_args", nargs="*", help="extra Odoo options (--db_host ...), after --")
+    args = parser.parse_args(argv)
+    import odoo
+
+    odoo.tools.config.parse_config(["--addons-path", _addons_path(), "--log-level", "warn", *args.odoo_args])
+    odoo.netsvc.init_logger()
+    registry = odoo.modules.registry.Registry(args.db)
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        result = run(env, args)
+    rows = table_rows(result)
+    width = max(len(label) for label, _value in rows)
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"written {output}")
+    return 0 if result["created_equals_acknowledged"] and not result["clients_stuck_after_deadline"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+import logging
+from datetime import timedelta
+from itertools import pairwise
+
+from psycopg2 import errors as pg_errors
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .committed import CommittedCase, WebhookReceiver
+
+CASES = 12
+TAG = "[reliability]"
+
+
+class EscalationFixture(CommittedCase):
+    """Committed due cases under a policy of two levels: the first notifies the
+    administrator (message + to-do) and calls a webhook on loopback, the
+    second raises the priority. Opened 30 days ago, so both levels are due.
+    With WITH_TEMPLATE the first level emails the customer instead of calling
+    the webhook."""
+
+    WITH_TEMPLATE = False
+
+    def setUp(self):
+        super().setUp()
+        self.receiver = WebhookReceiver().start(self)
+        self.case_ids, self.level_names = self.committed(self._create_cases)
+
+    def _create_cases(self, env, count=CASES):
+        template = self.WITH_TEMPLATE
+        company = env.ref("base.main_company")
+        policy = env["ecrm.escalation.policy"].create(
+            {
+                "name": f"{TAG} policy",
+                "sequence": -100,
+                "company_id": company.id,
+                "calendar_id": company.resource_calendar_id.id,
+                "domain": repr([("subject", "like", TAG)]),
+                "response_hours": 2,
+                "resolution_hours": 200,
+            }
+        )
+        first = {
+            "name": f"{TAG} notify",
+            "sequence": 1,
+            "policy_id": policy.id,
+            "delay_hours": 0,
+            "notify_user_ids": [(6, 0, env.ref("base.user_admin").ids)],
+        }
+        if template:
+            first["mail_template_id"] = (
+                env["mail.template"]
+                .create(
+                    {
+                        "name": f"{TAG} sorry",
+                        "model_id": env["ir.model"]._get_id("ecrm.case"),
+                        "subject": f"{TAG} about {{{{ object.name }}}}",
+                        "body_html": "<p>We are late on your case, sorry.</p>",
+                    }
+                )
+                .id
+            )
+        else:
+            first["webhook_url"] = self.receiver.url
+        levels = env["ecrm.escalation.level"].create(
+            [
+                first,
+                {"name": f"{TAG} raise", "sequence": 2, "policy_id": policy.id, "delay_hours": 1}
+                | {"raise_priority": True},
+            ]
+        )
+        customer = env["res.partner"].create({"name": f"{TAG} customer", "email": "reliability.customer@example.com"})
+        opened = fields.Datetime.now() - timedelta(days=30)
+        cases = env["ecrm.case"].create(
+            [
+                {
+                    "subject": f"{TAG} case {n}",
+                    "partner_id": customer.id,
+                    "date_open": opened,
+                    "company_id": company.id,
+                }
+                for n in range(count)
+            ]
+        )
+        assert cases.policy_id == policy and all(cases.mapped("next_escalation_at")), "fixture cases are not due"
+        return cases.ids, levels.mapped("name")
+
+    def escalation_rows(self):
+        """[(case id, level name, state, attempts)] of the fixture's cases."""
+
+        def read(env):
+            logs = env["ecrm.case.escalation"].search([("case_id", "in", self.case_ids)])
+            return sorted((log.case_id.id, log.level_id.name, log.state, log.attempts) for log in logs)
+
+        return self.committed(read)
+
+    def messages_per_case(self, text):
+        """{case id: number of chatter messages whose body contains ``text``}."""
+
+        def read(env):
+            messages = env["mail.message"].search(
+                [("model", "=", "ecrm.case"), ("res_id", "in", self.case_ids), ("body", "ilike", text)]
+            )
+            counts = dict.fromkeys(self.case_ids, 0)
+            for message in messages:
+                counts[message.res_id] += 1
+            return counts
+
+        return self.committed(read)
+
+    def assert_each_level_fired_once(self):
+        expected = sorted((case_id, name, "done", 1) for case_id in self.case_ids for name in self.level_names)
+        self.assertEqual(self.escalation_rows(), expected)
+        for name in self.level_names:
+            self.assertEqual(
+                self.messages_per_case(f"Escalation level {name} fired"), dict.fromkeys(self.case_ids, 1), name
+            )
+        self.assertEqual(
+            self.messages_per_case(f"Escalation {self.level_names[0]}:"),
+            dict.fromkeys(self.case_ids, 1),
+            "one notification per case",
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestEscalationConcurrency(EscalationFixture):
+    @mute_logger("odoo.sql_db")  # the serialization failures the cron retries
+    def test_two_crons_at_once_fire_each_level_once(self):
+        def cron(env):
+            return env["ecrm.case"]._cron_ecrm_escalate(batch_size=3)
+
+        results, errors = self.in_threads(cron, cron)
+        self.assertEqual(errors, [None, None])
+        self.assertEqual(sum(results), CASES, "each case escalated by exactly one of the two workers")
+        self.assert_each_level_fired_once()
+        # The webhook is outside the database: a batch rolled back after a concurrent
+        # update (and retried) may have called it already. At least once, and the
+        # receiver gets the case reference to recognise a repeat.
+        first = self.level_names[0]
+        hits = self.receiver.hits()
+        self.assertEqual(set(hits), {(case_id, first) for case_id in self.case_ids})
+
+        def todos(env):
+            return env["mail.activity"].search_count([("res_model", "=", "ecrm.case"), ("res_id", "in", self.case_ids)])
+
+        self.assertEqual(self.committed(todos), CASES)
+
+    @mute_logger("odoo.sql_db")
+    def test_serialization_failure_is_retried_with_a_fresh_snapshot(self):
+        """Worker B's transaction started (snapshot taken) before worker A escalated
+        and committed the same cases: B's lock on them meets PostgreSQL's
+        serialization failure; the cron rolls the batch back, retries it with a
+        new snapshot, sees the cases escalated and fires nothing twice."""
+        late = self.registry.cursor()
+        self.addCleanup(late.close)
+        late.execute("SELECT count(*) FROM ecrm_case WHERE id = ANY(%s)", [self.case_ids])  # B's snapshot
+        self.committed(lambda env: env["ecrm.case"]._cron_ecrm_escalate())  # worker A
+
+        def worker_b(env):
+            return api.Environment(late, SUPERUSER_ID, {})["ecrm.case"]._cron_ecrm_escalate()
+
+        with self.assertLogs("odoo.addons.ecrm_addon.models.ecrm_case", logging.INFO) as logs:
+            results, errors = self.in_threads(worker_b)
+        late.commit()
+        self.assertEqual(errors, [None])
+        self.assertEqual(results, [0], "nothing left to fire after the retry")
+        retries = [line for line in logs.output if "retried after a concurrent update" in line]
+        self.assertEqual(len(retries), 1, logs.output)
+        self.assertIn("40001", retries[0])  # PostgreSQL's serialization_failure
+        self.assert_each_level_fired_once()
+
+    @mute_logger("odoo.sql_db")
+    def test_serialization_failure_inside_a_test_transaction_is_not_swallowed(self):
+        """Inside a caller's transaction (marked ``testing`` here, as in Odoo's
+        test runner) the cron may not roll back: the failure goes to the caller."""
+        late = self.registry.cursor()
+        self.addCleanup(late.close)
+        late.execute("SELECT count(*) FROM ecrm_case WHERE id = ANY(%s)", [self.case_ids])
+        self.committed(lambda env: env["ecrm.case"]._cron_ecrm_escalate())
+        with self.assertRaises(pg_errors.SerializationFailure):
+            api.Environment(late, SUPERUSER_ID, {})["ecrm.case"]._cron_ecrm_escalate()  # main thread: testing
+        late.rollback()
+        self.assert_each_level_fired_once()
+
+
+@tagged("post_install", "-at_install")
+class TestRfmConcurrency(CommittedCase):
+    CUSTOMERS = 5
+    ORDERS_EACH = 2
+
+    def setUp(self):
+        super().setUp()
+        self.partner_ids, self.order_ids, self.mailing_id = self.committed(self._create)
+
+    def _create(self, env):
+        company = env.ref("base.main_company")
+        company.write({"ecrm_rfm_source": "sale", "ecrm_rfm_window_days": 365, "ecrm_rfm_date": False})
+        product = env["product.product"].create({"name": f"{TAG} service", "type": "service", "list_price": 40})
+        partners = env["res.partner"].create(
+            [{"name": f"{TAG} buyer {n}", "email": f"reliability.buyer.{n}@example.com"} for n in range(self.CUSTOMERS)]
+        )
+        orders = env["sale.order"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1, "price_unit": 40})],
+                }
+                for partner in partners
+                for _n in range(self.ORDERS_EACH)
+            ]
+        )
+        mailing = env["mailing.mailing"].create(
+            {
+                "subject": f"{TAG} news",
+                "body_html": "<p>News</p>",
+                "mailing_model_id": env["ir.model"]._get_id("res.partner"),
+                "mailing_domain": repr([("id", "in", partners.ids)]),
+            }
+        )
+        return partners.ids, orders.ids, mailing.id
+
+    def frequencies(self, env):
+        company = env.ref("base.main_company")
+        scores = env["ecrm.rfm.score"].search([("company_id", "=", company.id), ("partner_id", "in", self.partner_ids)])
+        return {score.partner_id.id: score.frequency for score in scores}
+
+    def test_refresh_during_orders_and_mailing_neither_deadlocks_nor_stays_stale(self):
+        seen = []
+
+        def confirm_orders(env):
+            for order in env["sale.order"].browse(self.order_ids):
+                order.action_confirm()
+                env.cr.commit()
+
+        def refresh(env):
+            company = env.ref("base.main_company")
+            for _run in range(4):
+                env["res.partner"]._ecrm_compute_rfm_company(company)
+                env.cr.commit()
+                seen.append(self.frequencies(env))
+
+        def send_mailing(env):
+            env["mailing.mailing"].browse(self.mailing_id).action_send_mail()
+
+        _results, errors = self.in_threads(confirm_orders, refresh, send_mailing)
+        self.assertEqual(errors, [None, None, None])
+        # each refresh saw a consistent state: never more orders than exist, never fewer than before
+        for before, after in pairwise(seen):
+            for partner_id in self.partner_ids:
+                self.assertLessEqual(before.get(partner_id, 0), after.get(partner_id, 0))
+        self.assertTrue(all(value <= self.ORDERS_EACH for run in seen for value in run.values()))
+
+        def final(env):
+            confirmed = env["sale.order"].search_count([("id", "in", self.order_ids), ("state", "=", "sale")])
+            env["res.partner"]._ecrm_compute_rfm_company(env.ref("base.main_company"))
+            mailing = env["mailing.mailing"].browse(self.mailing_id)
+            return confirmed, self.frequencies(env), mailing.state, len(mailing.mailing_trace_ids)
+
+        confirmed, frequencies, mailing_state, traces = self.committed(final)
+        self.assertEqual(confirmed, len(self.order_ids))
+        expected = dict.fromkeys(self.partner_ids, self.ORDERS_EACH)
+        self.assertEqual(frequencies, expected, "the next run sees every order")
+        self.assertEqual((mailing_state, traces), ("done", self.CUSTOMERS))
