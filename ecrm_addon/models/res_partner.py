@@ -475,11 +475,18 @@ class ResPartner(models.Model):
         by_key = self._ecrm_import_candidates(rows.values())
         found = {}
         for index, keys in rows.items():
-            company_id = data_list[index]["values"].get("company_id")
+            values = data_list[index]["values"]
+            company_id = values.get("company_id")
+            # contacts of one company share its switchboard and its tax ID: a new
+            # contact of that company is found by its email only
+            parent = self.browse(values["parent_id"]) if isinstance(values.get("parent_id"), int) else self.browse()
+            own_customer = parent.commercial_partner_id
             matched = {}
             for fname, key in keys.items():
                 for rank, partner in by_key.get((fname, key), ()):
-                    if not company_id or partner.company_id.id in (False, company_id):
+                    other_company = company_id and partner.company_id.id not in (False, company_id)
+                    shared_key = fname != "ecrm_email_key" and partner.commercial_partner_id == own_customer
+                    if not other_company and not shared_key:
                         matched.setdefault((rank, partner), []).append(fname)
             if matched:
                 # the partner carrying most of the row's keys, then the best ranked

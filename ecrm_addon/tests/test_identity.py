@@ -250,6 +250,15 @@ class TestIdentityImport(TransactionCase):
         self.assertEqual((partner.email, partner.phone, partner.vat), ("ana@shop.es, other@shop.es", "call me", "n/a"))
         self.assertFalse(partner.ecrm_email_key or partner.ecrm_phone_key or partner.ecrm_vat_key)
 
+    def test_import_new_contact_sharing_its_company_phone_is_created(self):
+        self.shop.phone = "+34 911 22 33 44"
+        result = self._load(
+            ["name", "parent_id/.id", "phone", "email"], [["Marta", str(self.shop.id), "911 22 33 44", "marta@shop.es"]]
+        )
+        contact = self.env["res.partner"].browse(result["ids"])
+        self.assertNotEqual(contact, self.shop)
+        self.assertEqual((contact.parent_id, contact.email), (self.shop, "marta@shop.es"))
+
     def test_import_row_with_external_id_is_not_matched(self):
         result = self._load(["id", "name", "email"], [["ecrm_test_ana_copy", "Ana copy", "ana@shop.es"]])
         self.assertNotEqual(result["ids"], self.ana.ids)
