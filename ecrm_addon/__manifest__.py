@@ -17,6 +17,8 @@
         "mass_mailing_sms",
         "portal",
         "phone_validation",
+        # identity: contact imports land on existing customers (auto-installed with web)
+        "base_import",
     ],
     "external_dependencies": {"python": ["phonenumbers"]},
     "data": [

@@ -6,23 +6,26 @@ class MailThread(models.AbstractModel):
 
     @api.model
     def _mail_search_on_partner(self, normalized_emails, extra_domain=False):
-        """Rank the partners Odoo finds for incoming addresses like ``_ecrm_match``
-        does: when several partners share an address, the customer itself and the
-        most recently active come first, so the gateway picks that one.
+        """When several partners share an incoming address, the one of the most
+        recently active customer (last confirmed order or interaction, as
+        ``_ecrm_match`` ranks them) comes first, so the gateway picks it.
 
         Odoo's lookup (followers, users, the company sort of the thread) runs as
-        before; only the order among partners that tie is changed."""
+        before, and partners without any activity keep Odoo's order."""
         partners = super()._mail_search_on_partner(normalized_emails, extra_domain=extra_domain)
         if len(partners) < 2:
             return partners
-        ranked = self.env["res.partner"]
-        for email in dict.fromkeys(normalized_emails):
-            same = partners.filtered(lambda p, email=email: p.email_normalized == email)
-            if len(same) > 1:
-                order = self.env["res.partner"]._ecrm_match_candidates(email=email).ids
-                same = same.sorted(lambda p, order=order: order.index(p.id) if p.id in order else len(order))
-            ranked |= same
-        return ranked | partners
+        commercials = partners.commercial_partner_id
+        last_active = commercials._ecrm_last_activity() if commercials else {}
+        if not last_active:
+            return partners
+
+        def activity(partner):
+            last = last_active.get(partner.commercial_partner_id.id)
+            return (bool(last), last or False)
+
+        # a stable sort: ties (no activity, same date) keep Odoo's order
+        return partners.sorted(activity, reverse=True)
 
     def message_post(self, **kwargs):
         message = super().message_post(**kwargs)

@@ -12,6 +12,7 @@ from . import test_i18n
 from . import test_identity
 from . import test_interaction_hooks
 from . import test_odoo_mass_mailing
+from . import test_odoo_partner
 from . import test_partner_read
 from . import test_portal_consent
 from . import test_pressure_batch

@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 
@@ -152,3 +152,65 @@ class TestDuplicateGroups(TransactionCase):
         action = self._group("email", "ana.dup@shop.es").with_user(self.manager).action_merge()
         wizard = self.env["base.partner.merge.automatic.wizard"].with_context(**action["context"]).create({})
         self.assertEqual(wizard.dst_partner_id, self.ana_web)
+
+
+@tagged("post_install", "-at_install")
+class TestDuplicateMergeRights(TransactionCase):
+    """Odoo's wizard lets only Administrators merge contacts whose emails
+    differ; a duplicate group does not widen that rule for e-CRM managers."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.company.country_id = cls.env.ref("base.es")
+        cls.manager = new_test_user(
+            cls.env,
+            login="ecrm_rights_manager",
+            groups="ecrm_addon.group_ecrm_manager,base.group_partner_manager",
+        )
+        cls.admin = new_test_user(
+            cls.env,
+            login="ecrm_rights_admin",
+            groups="ecrm_addon.group_ecrm_manager,base.group_partner_manager,base.group_erp_manager",
+        )
+        Partner = cls.env["res.partner"]
+        cls.with_email, cls.without_email = Partner.create(
+            [
+                {"name": "Luis (web)", "email": "Luis <LUIS@Shop.es>", "phone": "+34 655 000 111"},
+                {"name": "Luis (shop)", "phone": "655 000 111"},
+            ]
+        )
+        cls.other_email = Partner.create({"name": "Luisa", "email": "luisa@shop.es", "phone": "655000111"})
+        cls.Group = cls.env["ecrm.duplicate.group"]
+        cls.Group._ecrm_scan()
+        cls.group = cls.Group.search([("key_type", "=", "phone"), ("key", "=", "+34655000111")])
+
+    def _merge(self, user, partners):
+        action = self.group.with_user(user).action_merge()
+        context = dict(action["context"], active_ids=partners.ids)
+        wizard = self.env["base.partner.merge.automatic.wizard"].with_user(user).with_context(**context).create({})
+        wizard.action_merge()
+
+    def test_manager_merges_group_partners_with_same_or_empty_email(self):
+        self.assertEqual(self.group.partner_ids, self.with_email | self.without_email | self.other_email)
+        self._merge(self.manager, self.with_email | self.without_email)
+        self.assertEqual(len((self.with_email | self.without_email).exists()), 1)
+
+    def test_manager_cannot_merge_group_partners_with_different_emails(self):
+        with self.assertRaisesRegex(UserError, "different email addresses.*luisa@shop.es"):
+            self._merge(self.manager, self.with_email | self.other_email)
+        self.assertEqual(len((self.with_email | self.other_email).exists()), 2)
+
+    def test_administrator_merges_group_partners_with_different_emails(self):
+        self._merge(self.admin, self.with_email | self.other_email)
+        self.assertEqual(len((self.with_email | self.other_email).exists()), 1)
+
+    def test_manager_outside_a_group_keeps_odoo_rule(self):
+        wizard = (
+            self.env["base.partner.merge.automatic.wizard"]
+            .with_user(self.manager)
+            .with_context(active_model="res.partner", active_ids=(self.with_email | self.without_email).ids)
+            .create({})
+        )
+        with self.assertRaisesRegex(UserError, "Only the Administrator"):
+            wizard.action_merge()

@@ -1,8 +1,11 @@
-from datetime import datetime
+import json
+import re
+from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
-from odoo.tests import TransactionCase, tagged
+from odoo import fields
+from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
 RAW_EMAIL = """Return-Path: <{email_from}>
 To: {to}
@@ -163,3 +166,213 @@ class TestIdentityMailGateway(TransactionCase):
         self._process("Ana <Ana.Twin@shop.es>", "gw2")
         self.assertEqual(self.customer.message_ids[:1].author_id, active)
         self.assertNotEqual(stale, active)
+
+    def test_gateway_unknown_sender_is_kept_as_typed_and_creates_no_partner(self):
+        count = self.env["res.partner"].search_count([])
+        self._process("Nobody <Nobody@Else.example.com>", "gw3")
+        message = self.customer.message_ids[:1]
+        self.assertFalse(message.author_id)
+        self.assertEqual(message.email_from, '"Nobody" <Nobody@Else.example.com>')
+        self.assertEqual(self.env["res.partner"].search_count([]), count)
+
+    def test_gateway_follower_keeps_priority_over_most_active_profile(self):
+        follower, active = self.env["res.partner"].create(
+            [{"name": "Ana follower", "email": "ana.f@shop.es"}, {"name": "Ana active", "email": "ana.f@shop.es"}]
+        )
+        self.env["ecrm.interaction"]._log([{"partner_id": active.id, "name": "Order question", "channel": "email"}])
+        self.customer.message_subscribe(partner_ids=follower.ids)
+        self._process("ANA.F@shop.es", "gw4")
+        self.assertEqual(self.customer.message_ids[:1].author_id, follower)
+
+
+@tagged("post_install", "-at_install")
+class TestIdentityImport(TransactionCase):
+    """A contacts import (``load()`` as the import dialog calls it) lands rows
+    without an id on the existing customer their email, phone or tax ID point to."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.company.country_id = cls.env.ref("base.es")
+        Partner = cls.env["res.partner"]
+        cls.ana = Partner.create({"name": "Ana", "email": "ana@shop.es", "city": "Madrid"})
+        cls.luis = Partner.create({"name": "Luis", "phone": "+34 600 111 222"})
+        cls.shop = Partner.create({"name": "Shop SL", "is_company": True, "vat": "ESB91827364"})
+        cls.tag = cls.env["res.partner.category"].create({"name": "Newsletter"})
+
+    def _load(self, fields, rows):
+        result = self.env["res.partner"].with_context(import_file=True).load(fields, rows)
+        self.assertFalse([m for m in result["messages"] if m["type"] == "error"], result["messages"])
+        return result
+
+    def _count(self):
+        return self.env["res.partner"].with_context(active_test=False).search_count([])
+
+    def test_import_row_with_same_email_in_other_case_lands_on_customer(self):
+        count = self._count()
+        result = self._load(["name", "email", "phone"], [["Ana García", "  Ana <ANA@Shop.ES> ", "611 22 33 44"]])
+        self.assertEqual(result["ids"], self.ana.ids)
+        self.assertEqual(self._count(), count)
+        # the typed name stays, the empty phone is filled
+        self.assertEqual((self.ana.name, self.ana.phone), ("Ana", "611 22 33 44"))
+
+    def test_import_national_phone_lands_on_international_one(self):
+        result = self._load(["name", "phone", "email"], [["L. Pérez", "600 11 12 22", "luis@shop.es"]])
+        self.assertEqual(result["ids"], self.luis.ids)
+        self.assertEqual((self.luis.phone, self.luis.email), ("+34 600 111 222", "luis@shop.es"))
+
+    def test_import_vat_lands_on_company(self):
+        result = self._load(["name", "vat", "street"], [["SHOP S.L.", "es b-9182.7364", "Calle Mayor 1"]])
+        self.assertEqual(result["ids"], self.shop.ids)
+        self.assertEqual((self.shop.name, self.shop.street), ("Shop SL", "Calle Mayor 1"))
+
+    def test_import_never_overwrites_typed_data(self):
+        self._load(
+            ["name", "email", "city", "street", "category_id"],
+            [["Ana", "ana@shop.es", "Sevilla", "Gran Vía 2", "Newsletter"]],
+        )
+        self.assertEqual((self.ana.city, self.ana.street, self.ana.category_id), ("Madrid", "Gran Vía 2", self.tag))
+
+    def test_import_unknown_row_is_created(self):
+        count = self._count()
+        result = self._load(["name", "email", "phone"], [["Nuevo", "nuevo@shop.es", "622 00 00 01"]])
+        partner = self.env["res.partner"].browse(result["ids"])
+        self.assertEqual(self._count(), count + 1)
+        self.assertEqual((partner.email, partner.ecrm_phone_key), ("nuevo@shop.es", "+34622000001"))
+        self.assertFalse([m for m in result["messages"] if m.get("ecrm_match")])
+
+    def test_import_bad_input_is_created_as_typed_without_key(self):
+        result = self._load(
+            ["name", "email", "phone", "vat"], [["Bad", "ana@shop.es, other@shop.es", "call me", "n/a"]]
+        )
+        partner = self.env["res.partner"].browse(result["ids"])
+        self.assertNotEqual(partner, self.ana)
+        self.assertEqual((partner.email, partner.phone, partner.vat), ("ana@shop.es, other@shop.es", "call me", "n/a"))
+        self.assertFalse(partner.ecrm_email_key or partner.ecrm_phone_key or partner.ecrm_vat_key)
+
+    def test_import_new_contact_sharing_its_company_phone_is_created(self):
+        self.shop.phone = "+34 911 22 33 44"
+        result = self._load(
+            ["name", "parent_id/.id", "phone", "email"], [["Marta", str(self.shop.id), "911 22 33 44", "marta@shop.es"]]
+        )
+        contact = self.env["res.partner"].browse(result["ids"])
+        self.assertNotEqual(contact, self.shop)
+        self.assertEqual((contact.parent_id, contact.email), (self.shop, "marta@shop.es"))
+
+    def test_import_row_with_external_id_is_not_matched(self):
+        result = self._load(["id", "name", "email"], [["ecrm_test_ana_copy", "Ana copy", "ana@shop.es"]])
+        self.assertNotEqual(result["ids"], self.ana.ids)
+        self.assertEqual(self.env.ref("__import__.ecrm_test_ana_copy").email, "ana@shop.es")
+
+    def test_import_row_matching_two_customers_merges_nothing(self):
+        # the email is Ana's, the phone Luis's: the row lands on the more active
+        # customer, and Luis's phone is not copied onto Ana
+        self.env["ecrm.interaction"]._log([{"partner_id": self.ana.id, "name": "Visit", "channel": "meeting"}])
+        result = self._load(["name", "email", "phone", "street"], [["Mix", "ana@shop.es", "600111222", "Calle 3"]])
+        self.assertEqual(result["ids"], self.ana.ids)
+        self.assertEqual(len((self.ana | self.luis).exists()), 2)
+        self.assertEqual((self.ana.phone, self.ana.street), (False, "Calle 3"))
+        self.assertEqual((self.luis.name, self.luis.email), ("Luis", False))
+
+    def test_import_message_lists_matched_rows_and_chatter_records_it(self):
+        result = self._load(
+            ["name", "email", "phone"],
+            [["Ana García", "ANA@shop.es", "611 22 33 44"], ["Nuevo", "nuevo2@shop.es", False]],
+        )
+        messages = [m for m in result["messages"] if m.get("ecrm_match")]
+        self.assertEqual(len(messages), 1)
+        self.assertEqual(messages[0]["type"], "info")
+        self.assertIn("Rows matched to existing customers by email, phone or tax ID: 1.", messages[0]["message"])
+        self.assertIn(f"Ana García → Ana (#{self.ana.id}, same email)", messages[0]["message"])
+        note = self.ana.message_ids.filtered(lambda m: "Matched by an import" in (m.body or ""))
+        self.assertEqual(len(note), 1)
+        self.assertIn("Phone", note.body)
+
+    def test_two_rows_on_one_customer_fill_each_field_once(self):
+        self._load(
+            ["name", "email", "street"], [["Ana 1", "ana@shop.es", "Calle 1"], ["Ana 2", "ana@shop.es", "Calle 2"]]
+        )
+        self.assertEqual(self.ana.street, "Calle 1")
+
+    def test_import_dialog_test_reports_matches_and_import_lands_rows(self):
+        count = self._count()
+        importer = self.env["base_import.import"].create(
+            {
+                "res_model": "res.partner",
+                "file": b"name,email,phone\nAna G,ANA@SHOP.ES,611 22 33 44\nNew Row,new.row@shop.es,\n",
+                "file_type": "text/csv",
+                "file_name": "contacts.csv",
+            }
+        )
+        options = {"has_headers": True, "separator": ",", "quoting": '"', "encoding": "utf-8"}
+        fields = ["name", "email", "phone"]
+        test = importer.execute_import(fields, fields, dict(options), dryrun=True)
+        self.assertTrue([m for m in test["messages"] if m.get("ecrm_match") and "Ana G" in m["message"]])
+        self.assertEqual(self._count(), count)
+        done = importer.execute_import(fields, fields, dict(options))
+        # the dialog stops at any message: the real import answers without it
+        self.assertEqual(done["messages"], [])
+        self.assertEqual(done["ids"][0], self.ana.id)
+        self.assertEqual(self._count(), count + 1)
+        self.assertEqual(self.ana.phone, "611 22 33 44")
+
+    def test_import_of_orders_with_customer_email_reuses_partner(self):
+        count = self._count()
+        result = (
+            self.env["sale.order"]
+            .with_context(import_file=True, name_create_enabled_fields={"partner_id": True})
+            .load(["partner_id"], [["Ana García <ANA@Shop.es>"], ["Somebody <somebody.new@shop.es>"]])
+        )
+        orders = self.env["sale.order"].browse(result["ids"])
+        self.assertEqual(orders[0].partner_id, self.ana)
+        self.assertEqual(orders[1].partner_id.email, "somebody.new@shop.es")
+        self.assertEqual(self._count(), count + 1)
+
+
+@tagged("post_install", "-at_install")
+class TestIdentityInboundHttp(HttpCase):
+    """The API and the portal, end to end: the API matches the sender's
+    identifiers; the portal uses the logged-in customer's own partner."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.company.country_id = cls.env.ref("base.es")
+        cls.agent = new_test_user(cls.env, login="ecrm_identity_agent", groups="ecrm_addon.group_ecrm_user")
+        tomorrow = fields.Datetime.now() + timedelta(days=1)
+        cls.key = cls.env["res.users.apikeys"].with_user(cls.agent)._generate(None, "identity", tomorrow)
+        cls.customer = cls.env["res.partner"].create({"name": "Eva", "phone": "+34 600 987 002"})
+        cls.portal = new_test_user(
+            cls.env,
+            login="ecrm_identity_portal",
+            password="ecrm_identity_portal1",
+            groups="base.group_portal",
+            email="marta@shop.es",
+        )
+        # an older profile with the same email and more activity: the portal ignores it
+        cls.other_marta = cls.env["res.partner"].create({"name": "Marta (shop)", "email": "MARTA@shop.es"})
+        cls.env["ecrm.interaction"]._log([{"partner_id": cls.other_marta.id, "name": "Visit", "channel": "meeting"}])
+
+    def _count(self):
+        return self.env["res.partner"].with_context(active_test=False).search_count([])
+
+    def test_api_case_with_national_phone_lands_on_customer(self):
+        count = self._count()
+        response = self.url_open(
+            "/ecrm/api/v1/cases",
+            data=json.dumps({"subject": "Call back", "phone": "600 98 70 02"}),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"},
+        )
+        self.assertEqual(response.status_code, 201, response.text)
+        self.assertEqual(response.json()["partner_id"], self.customer.id)
+        self.assertEqual(self._count(), count)
+
+    def test_portal_case_uses_the_customer_own_partner(self):
+        count = self._count()
+        self.authenticate("ecrm_identity_portal", "ecrm_identity_portal1")
+        page = self.url_open("/my/cases/new")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        self.url_open("/my/cases/new", data={"csrf_token": token, "subject": "Identity portal case"})
+        case = self.env["ecrm.case"].search([("subject", "=", "Identity portal case")])
+        self.assertEqual(case.partner_id, self.portal.partner_id)
+        self.assertEqual(self._count(), count)

@@ -1,6 +1,7 @@
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import SQL, format_datetime
 
 
@@ -47,27 +48,83 @@ class MergePartnerAutomatic(models.TransientModel):
 
     def _merge(self, partner_ids, dst_partner=None, extra_checks=True):
         group = self.env["ecrm.duplicate.group"]
+        partners = self.env["res.partner"].browse(partner_ids).exists()
         if group_id := self.env.context.get("ecrm_duplicate_group_id"):
             group = group.browse(group_id).exists()
-            # a group found by the scan justifies merging partners whose emails
-            # differ (they share a phone or a tax ID): e-CRM managers may do it
-            if group and self.env.user.has_group("ecrm_addon.group_ecrm_manager"):
+            if group and extra_checks and self._ecrm_check_group_merge(group, partners):
                 extra_checks = False
-        partners = self.env["res.partner"].browse(partner_ids).exists()
         # partners other than the kept one, as Odoo picks it when none is given
         kept = dst_partner if dst_partner in partners else self._get_ordered_partner(partners.ids)[-1:]
         sources = partners - kept
         if len(partners) < 2 or not kept:
             return super()._merge(partner_ids, dst_partner=dst_partner, extra_checks=extra_checks)
         descriptions = [f"{partner.display_name} (#{partner.id})" for partner in sources]
-        moved = self._ecrm_count_linked(sources)
-        result = super()._merge(partner_ids, dst_partner=dst_partner, extra_checks=extra_checks)
+        record = self._ecrm_merge_record(descriptions, self._ecrm_count_linked(sources))
+        result = super(MergePartnerAutomatic, self.with_context(ecrm_merge_record=record))._merge(
+            partner_ids, dst_partner=dst_partner, extra_checks=extra_checks
+        )
         if sources.exists():
             return result  # nothing was merged
-        self._ecrm_after_merge(kept, descriptions, moved, group)
+        self._ecrm_after_merge(kept, group)
         return result
 
-    def _ecrm_after_merge(self, kept, descriptions, moved, group):
+    def _log_merge_operation(self, src_partners, dst_partner):
+        """The merge record (who, when, what moved) goes into the note Odoo
+        posts on the kept partner, so that a merge still leaves one note."""
+        super()._log_merge_operation(src_partners, dst_partner)
+        record = self.env.context.get("ecrm_merge_record")
+        if not record:
+            return
+        # sudo: the note was just posted by this merge; only its body is completed
+        note = (
+            self.env["mail.message"]
+            .sudo()
+            .search([("model", "=", "res.partner"), ("res_id", "=", dst_partner.id)], order="id desc", limit=1)
+        )
+        if note:
+            note.body = Markup("%s%s") % (note.body or "", record)
+        else:
+            dst_partner.message_post(body=record, subtype_xmlid="mail.mt_note")
+
+    def _ecrm_merge_record(self, descriptions, moved):
+        return Markup("<p>%s</p><ul>%s</ul>") % (
+            self.env._(
+                "Merged by %(user)s on %(date)s: %(partners)s.",
+                user=self.env.user.name,
+                date=format_datetime(self.env, fields.Datetime.now()),
+                partners=", ".join(descriptions),
+            ),
+            Markup("").join(Markup("<li>%s: %s</li>") % (escape(label), count) for label, count in moved.items()),
+        )
+
+    def _ecrm_check_group_merge(self, group, partners):
+        """True when an e-CRM manager may merge ``partners`` from the duplicate
+        ``group`` without Odoo's "same email" check: the partners all belong to
+        the group and their emails are equal once normalised, or empty.
+
+        Different emails stay under Odoo's rule (only Administrators merge
+        them); a clear error says so instead of Odoo's generic one."""
+        if self.env.is_admin() or not self.env.user.has_group("ecrm_addon.group_ecrm_manager"):
+            return False
+        if partners - group.partner_ids:
+            return False
+        emails = {
+            partner.ecrm_email_key or partner.email.strip()
+            for partner in partners
+            if partner.email and partner.email.strip()
+        }
+        if len(emails) > 1:
+            raise UserError(
+                self.env._(
+                    "These contacts have different email addresses (%(emails)s). e-CRM managers can merge "
+                    "duplicates whose emails are the same (ignoring case and names) or empty; merging "
+                    "different addresses needs an Administrator, as in Odoo's merge wizard.",
+                    emails=", ".join(sorted(emails)),
+                )
+            )
+        return True
+
+    def _ecrm_after_merge(self, kept, group):
         # interactions moved by SQL keep the old commercial entity: align them
         self.env.cr.execute(
             SQL(
@@ -80,16 +137,6 @@ class MergePartnerAutomatic(models.TransientModel):
         )
         self.env["ecrm.interaction"].invalidate_model(["commercial_partner_id"])
         now = fields.Datetime.now()
-        body = Markup("<p>%s</p><ul>%s</ul>") % (
-            self.env._(
-                "Merged by %(user)s on %(date)s: %(partners)s.",
-                user=self.env.user.name,
-                date=format_datetime(self.env, now),
-                partners=", ".join(descriptions),
-            ),
-            Markup("").join(Markup("<li>%s: %s</li>") % (escape(label), count) for label, count in moved.items()),
-        )
-        kept.message_post(body=body, subtype_xmlid="mail.mt_note")
         # the group merged, and any other group the merge left with one partner
         groups = group | self.env["ecrm.duplicate.group"].search(
             [("state", "=", "open"), ("partner_ids", "in", kept.ids)]
