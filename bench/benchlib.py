@@ -88,9 +88,11 @@ def fmt_seconds(seconds):
 
 
 def fmt_ratio(value):
-    """A ratio for the table: two decimals under 10x, whole numbers above."""
+    """A ratio for the table: a percentage under 1 %, two decimals under 10x, whole numbers above."""
     if value is None:
         return "n/a"
+    if 0 < value < 0.01:
+        return f"{value * 100:.3f} %"
     if value < 10:
         return f"{value:.2f}x"
     return f"{value:,.0f}x"
@@ -227,3 +229,83 @@ def growth_rows(small, large, grown):
 def _scale_label(result):
     scale = result.get("scale") or {}
     return f"{scale.get('customers', 0):,} / {scale.get('orders', 0):,}"
+
+
+# The targets of the issues, next to what a run measured: (section, issue,
+# what, key of the measured ratio, target as text, key of the verdict in the
+# section's "meets_targets" or None when the issue sets no bound).
+TARGET_SPECS = [
+    ("rfm", "#4", "RFM refresh / floor", "refresh_over_floor", "<= 4x", "refresh_over_floor"),
+    ("rfm", "#4", "RFM idiom / refresh", "idiom_over_refresh", ">= 100x", "idiom_over_refresh"),
+    (
+        "pressure",
+        "#5",
+        "pressure filter / mailing's own recipient computation",
+        "filter_over_recipients",
+        "reported next to it (no bound)",
+        None,
+    ),
+    (
+        "pressure",
+        "#5",
+        "pressure filter queries per batch",
+        "filter_queries",
+        "one set-based query per batch",
+        "filter_queries",
+    ),
+    (
+        "escalation",
+        "#6",
+        "escalation cron none due / 1k due",
+        "none_due_over_due",
+        "follows the due cases, not the open ones (< 1 %, partial index)",
+        "follows_due_not_open",
+    ),
+    (
+        "partner360",
+        "#3",
+        "360 form queries, biggest - small customer",
+        "big_minus_small_queries",
+        "does not grow with the history (0)",
+        "queries_flat",
+    ),
+]
+
+
+def targets_summary(sections):
+    """One row per issue target: measured value and verdict (met / MISSED /
+    no bound / not run)."""
+    rows = []
+    for section, issue, what, key, target, verdict_key in TARGET_SPECS:
+        result = sections.get(section) or {}
+        if not result or "error" in result or result.get("available") is False:
+            rows.append({"issue": issue, "what": what, "target": target, "measured": None, "verdict": "not run"})
+            continue
+        met = (result.get("meets_targets") or {}).get(verdict_key) if verdict_key else None
+        rows.append(
+            {"issue": issue, "what": what, "target": target, "measured": result.get(key), "verdict": verdict(met)}
+        )
+    return rows
+
+
+def targets_rows(summary):
+    """Table rows of targets_summary()."""
+    out = []
+    for row in summary:
+        measured = row["measured"]
+        if isinstance(measured, float):
+            measured = fmt_ratio(measured)
+        elif measured is None:
+            measured = "n/a"
+        out.append((f"target {row['issue']}: {row['what']}", f"{measured}  (target {row['target']}: {row['verdict']})"))
+    return out
+
+
+def markdown_table(rows, header=("Measure", "Result")):
+    """Rows of (label, value) as a Markdown table (pipes in cells escaped)."""
+    lines = [f"| {' | '.join(header)} |", f"|{'---|' * len(header)}"]
+    for row in rows:
+        cells = [str(cell).replace("|", "\\|") for cell in row]
+        cells += [""] * (len(header) - len(cells))
+        lines.append(f"| {' | '.join(cells)} |")
+    return "\n".join(lines)

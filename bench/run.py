@@ -74,6 +74,7 @@ def parse_args(argv=None):
     parser.add_argument("--generate-only", action="store_true", help="generate (if needed), spot-check and stop")
     parser.add_argument("--output", help="JSON file (default bench/results/<date>-<scale>.json)")
     parser.add_argument("--note", action="append", default=[], help="a note to keep in the JSON (repeatable)")
+    parser.add_argument("--markdown", metavar="FILE", help="print an existing result JSON as a Markdown table and stop")
     parser.add_argument("--addons-path", help="default: Odoo's addons and this repository")
     parser.add_argument("--data-dir", help="Odoo's data directory (filestore) for the created databases")
     args = parser.parse_args(argv)
@@ -247,6 +248,8 @@ def run_scale(dbname, customers, orders, args, addons):
             rows.extend(run_section(env, name, args, result))
     result["load_average_end"] = load_average()
     result["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["targets_summary"] = benchlib.targets_summary(result["sections"])
+    rows.extend(benchlib.targets_rows(result["targets_summary"]))
     return result, rows
 
 
@@ -294,6 +297,13 @@ def all_rows(result):
     return rows
 
 
+def print_markdown(path):
+    """The table of a result JSON in Markdown (for the README), without a database."""
+    result = json.loads(Path(path).read_text(encoding="utf-8"))
+    rows = all_rows(result) + benchlib.targets_rows(benchlib.targets_summary(result["sections"]))
+    print(benchlib.markdown_table(rows))
+
+
 def main(argv=None):
     args = parse_args(argv)
     import odoo
@@ -303,6 +313,11 @@ def main(argv=None):
     if not addons:
         root = Path(odoo.__file__).resolve().parent.parent
         addons = ",".join(str(p) for p in (root / "addons", root / "odoo" / "addons", REPO) if p.is_dir())
+    if args.markdown:
+        config.parse_config(["--addons-path", addons])
+        odoo.modules.module.initialize_sys_path()
+        print_markdown(args.markdown)
+        return
     options = ["--addons-path", addons, "--log-level", "warn"]
     if args.data_dir:
         options += ["--data-dir", args.data_dir]
@@ -335,8 +350,10 @@ def main(argv=None):
         output = Path(args.update)
         existing = json.loads(output.read_text(encoding="utf-8")) if output.exists() else {}
         document = benchlib.merge_results(existing, document, args.sections)
+        document["targets_summary"] = benchlib.targets_summary(document["sections"])
         print()
-        print(benchlib.format_table(all_rows(document), f"merged into {output}"))
+        rows = all_rows(document) + benchlib.targets_rows(document["targets_summary"])
+        print(benchlib.format_table(rows, f"merged into {output}"))
     else:
         output = Path(args.output) if args.output else HERE / "results" / f"{default}.json"
     output.parent.mkdir(parents=True, exist_ok=True)

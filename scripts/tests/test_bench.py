@@ -92,6 +92,7 @@ def test_fmt_ratio_rounds_large_ratios():
     assert benchlib.fmt_ratio(3.8168) == "3.82x"
     assert benchlib.fmt_ratio(1234.4) == "1,234x"
     assert benchlib.fmt_ratio(None) == "n/a"
+    assert benchlib.fmt_ratio(0.00012) == "0.012 %"
 
 
 def test_fmt_bytes_picks_the_unit():
@@ -207,3 +208,32 @@ def test_runner_help_runs_without_odoo():
     )
     assert result.returncode == 0, result.stderr
     assert "--update" in result.stdout and "--scales" in result.stdout
+
+
+# --- targets next to the measures -------------------------------------------------------
+
+
+def test_targets_summary_gives_each_issue_target_its_verdict():
+    sections = {
+        "rfm": {
+            "refresh_over_floor": 3.8,
+            "idiom_over_refresh": 29.0,
+            "meets_targets": {"refresh_over_floor": True, "idiom_over_refresh": False},
+        },
+        "pressure": {"filter_over_recipients": 18.0, "filter_queries": 4, "meets_targets": {"filter_queries": True}},
+        "escalation": {"error": "boom"},
+    }
+    rows = {row["what"]: row for row in benchlib.targets_summary(sections)}
+    assert rows["RFM refresh / floor"]["verdict"] == "met"
+    assert rows["RFM idiom / refresh"]["verdict"] == "MISSED"
+    assert rows["pressure filter / mailing's own recipient computation"]["verdict"] == "no bound"
+    assert rows["pressure filter / mailing's own recipient computation"]["measured"] == 18.0
+    assert rows["escalation cron none due / 1k due"]["verdict"] == "not run"
+    assert rows["360 form queries, biggest - small customer"]["verdict"] == "not run"
+    table = dict(benchlib.targets_rows(benchlib.targets_summary(sections)))
+    assert table["target #4: RFM idiom / refresh"] == "29x  (target >= 100x: MISSED)"
+
+
+def test_markdown_table_escapes_pipes():
+    text = benchlib.markdown_table([("a|b", "1")])
+    assert text.splitlines() == ["| Measure | Result |", "|---|---|", "| a\\|b | 1 |"]
