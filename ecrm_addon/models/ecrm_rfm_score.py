@@ -2,6 +2,8 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.sql import drop_index, make_index_name
 
@@ -45,26 +47,33 @@ RFM_PARTNER_FIELDS = list(RFM_SCORE_FIELDS)
 class EcrmRfmScore(models.Model):
     """The current RFM figures of one customer in one company.
 
-    Narrow on purpose: the engine rewrites every row on each refresh, which is
-    far cheaper here than rewriting wide res_partner rows. The partner shows
-    the row of the current company.
+    Narrow on purpose, and written only where a refresh changes something: a
+    daily run rewrites the customers whose figures moved, not every row. The
+    recency is not stored (it grows every day for everyone): it is counted from
+    the last purchase to the company's latest reference date. The partner shows
+    the row of the current company; customers without a row score 0.
     """
 
     _name = "ecrm.rfm.score"
     _description = "RFM Score"
     _order = "company_id, partner_id"
     _rec_name = "partner_id"
-    # Rewritten in bulk by the engine only: no create/write user and date columns
-    # (``date`` tells when the row was computed for), fewer bytes per rewrite.
+    # Written in bulk by the engine only: no create/write user and date columns
+    # (``date`` tells which run last changed the row), fewer bytes per write.
     _log_access = False
 
     # The unique (partner_id, company_id) index serves the lookups by partner.
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, ondelete="cascade", readonly=True)
     company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    date = fields.Date(string="Computed for", readonly=True)
+    date = fields.Date(string="Changed on", readonly=True, help="The reference date of the run that last changed it.")
     last_purchase_date = fields.Date(readonly=True)
-    recency_days = fields.Integer(string="Recency (days)", readonly=True, aggregator="avg")
+    recency_days = fields.Integer(
+        string="Recency (days)",
+        compute="_compute_recency_days",
+        search="_search_recency_days",
+        help="Days from the last purchase to the reference date of the company's latest computation.",
+    )
     frequency = fields.Integer(readonly=True)
     monetary = fields.Monetary(currency_field="currency_id", readonly=True)
     r_score = fields.Integer(string="R", readonly=True, aggregator="avg")
@@ -73,23 +82,47 @@ class EcrmRfmScore(models.Model):
     # Not indexed on purpose: updates then change no indexed column and stay HOT
     # (see init); segment counts scan this narrow table.
     segment_id = fields.Many2one("ecrm.rfm.segment", readonly=True)
-    previous_segment_id = fields.Many2one(
-        "ecrm.rfm.segment", readonly=True, help="The segment before the first computation for this date."
-    )
-    previous_monetary = fields.Monetary(currency_field="currency_id", readonly=True)
 
     _sql_constraints = [
         ("partner_company_unique", "UNIQUE(partner_id, company_id)", "A customer has one RFM score per company."),
     ]
 
     def init(self):
-        # Room on each page for the next refresh's row versions: the daily
-        # upsert changes no indexed column, so PostgreSQL updates rows in place
-        # (HOT) without touching the indexes.
+        # Room on each page for the next refresh's row versions: the upsert
+        # changes no indexed column, so PostgreSQL updates rows in place (HOT)
+        # without touching the indexes.
         self.env.cr.execute(SQL("ALTER TABLE %s SET (fillfactor = 50)", SQL.identifier(self._table)))
         # indexes of the first version of this table, which would defeat HOT updates
         for column in ("partner_id", "segment_id"):
             drop_index(self.env.cr, make_index_name(self._table, column), self._table)
+
+    @api.depends("last_purchase_date", "company_id.ecrm_rfm_scored_date")
+    def _compute_recency_days(self):
+        for score in self:
+            reference = score.company_id.ecrm_rfm_scored_date
+            last = score.last_purchase_date
+            score.recency_days = (reference - last).days if reference and last else 0
+
+    def _search_recency_days(self, operator, value):
+        """``recency_days <op> n`` is ``last_purchase_date <flipped op> reference - n``,
+        per company (each has its own reference date)."""
+        flipped = {"=": "=", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+        if operator not in flipped or isinstance(value, bool) or not isinstance(value, int):
+            raise UserError(
+                self.env._("Unsupported search on the recency: %(operator)s %(value)s", operator=operator, value=value)
+            )
+        # sudo: the reference dates only, of the companies the rows belong to
+        companies = self.env["res.company"].sudo().search([("ecrm_rfm_scored_date", "!=", False)])
+        return expression.OR(
+            [
+                [
+                    ("company_id", "=", company.id),
+                    ("last_purchase_date", flipped[operator], company.ecrm_rfm_scored_date - timedelta(days=value)),
+                ]
+                for company in companies
+            ]
+            or [expression.FALSE_DOMAIN]
+        )
 
     def action_ecrm_compute_rfm(self):
         return self.env["res.partner"].action_ecrm_compute_rfm()
@@ -170,18 +203,29 @@ class EcrmRfmScore(models.Model):
     @api.model
     def _rfm_scored_sql(self, company, reference_date, date_from):
         """Scores with the contract's tie-aware quintiles: ``1 + floor(5 * worse / n)``
-        where ``worse`` = the customers strictly worse (``rank() - 1``); then the
-        first segment in sequence order whose ranges hold."""
+        where ``worse`` = the customers strictly worse; then the first segment in
+        sequence order whose ranges hold.
+
+        Last purchase dates and frequencies take few distinct values: their
+        ``worse`` counts come from a running sum over the distinct values (a
+        hash aggregate and a sort of a few hundred rows) rather than a rank
+        over every customer; only the monetary value needs the full rank."""
         return SQL(
             """
-            WITH agg AS (%(aggregate)s),
-            ranked AS (
-                SELECT agg.*,
-                       (%(reference)s::date - agg.last_purchase_date) AS recency_days,
-                       1 + (5 * (RANK() OVER (ORDER BY agg.last_purchase_date) - 1)) / COUNT(*) OVER () AS r_score,
-                       1 + (5 * (RANK() OVER (ORDER BY agg.frequency) - 1)) / COUNT(*) OVER () AS f_score,
-                       1 + (5 * (RANK() OVER (ORDER BY agg.monetary) - 1)) / COUNT(*) OVER () AS m_score
-                  FROM agg
+            WITH agg AS MATERIALIZED (%(aggregate)s),
+            total AS (SELECT COUNT(*) AS n FROM agg),
+            by_date AS (
+                SELECT last_purchase_date,
+                       1 + 5 * (SUM(customers) OVER (ORDER BY last_purchase_date) - customers)::bigint
+                           / total.n AS score
+                  FROM (SELECT last_purchase_date, COUNT(*) AS customers FROM agg GROUP BY last_purchase_date) d,
+                       total
+            ),
+            by_frequency AS (
+                SELECT frequency,
+                       1 + 5 * (SUM(customers) OVER (ORDER BY frequency) - customers)::bigint / total.n AS score
+                  FROM (SELECT frequency, COUNT(*) AS customers FROM agg GROUP BY frequency) f,
+                       total
             ),
             segment_map AS (
                 SELECT DISTINCT ON (r.v, f.v, m.v) r.v AS r, f.v AS f, m.v AS m, s.id AS segment_id
@@ -195,13 +239,18 @@ class EcrmRfmScore(models.Model):
                    AND m.v BETWEEN s.m_min AND s.m_max
                  ORDER BY r.v, f.v, m.v, s.sequence, s.id
             )
-            SELECT ranked.partner_id, ranked.last_purchase_date, ranked.recency_days::int AS recency_days,
+            SELECT ranked.partner_id, ranked.last_purchase_date,
+                   (%(reference)s::date - ranked.last_purchase_date)::int AS recency_days,
                    ranked.frequency::int AS frequency, ranked.monetary,
-                   ranked.r_score::int AS r_score, ranked.f_score::int AS f_score, ranked.m_score::int AS m_score,
+                   bd.score::int AS r_score, bf.score::int AS f_score, ranked.m_score::int AS m_score,
                    sm.segment_id
-              FROM ranked
-              LEFT JOIN segment_map sm
-                ON sm.r = ranked.r_score AND sm.f = ranked.f_score AND sm.m = ranked.m_score
+              FROM (
+                    SELECT agg.*, 1 + (5 * (RANK() OVER (ORDER BY agg.monetary) - 1)) / total.n AS m_score
+                      FROM agg, total
+                   ) ranked
+              JOIN by_date bd ON bd.last_purchase_date = ranked.last_purchase_date
+              JOIN by_frequency bf ON bf.frequency = ranked.frequency
+              LEFT JOIN segment_map sm ON sm.r = bd.score AND sm.f = bf.score AND sm.m = ranked.m_score
             """,
             aggregate=self._rfm_aggregate_sql(company, date_from, reference_date),
             reference=reference_date,
@@ -214,19 +263,23 @@ class EcrmRfmScore(models.Model):
 
     @api.model
     def _rfm_refresh_company(self, company):
-        """Recompute the scores of one company, set-based, in four statements:
+        """Recompute the scores of one company, set-based, in one statement
+        that compares the new scores with the stored rows and writes only the
+        difference:
 
-        1. score the buying customers and upsert their rows; zero the rows of
-           the customers who left the window (kept one run, so that the move
-           is reported) and delete the rows zeroed on an earlier date. Each row
-           keeps the segment it had before the first run of its date.
-        2. forget this date's history (a second run the same day replaces it);
-        3. the segment-migration matrix of the run: one ecrm.rfm.migration row
-           per (previous segment, segment), with customers and revenue;
-        4. the customers who changed segment: one ecrm.rfm.snapshot row each.
+        - score rows: new buyers inserted, changed customers updated, customers
+          who left the window deleted; unchanged rows are not touched;
+        - history (ecrm.rfm.snapshot): one row per customer whose figures
+          changed, with the segment and revenue before the run; every
+          customer's state at any run is its latest row at or before that run
+          (see ``_rfm_history_sql``);
+        - the segment-migration matrix of the run (ecrm.rfm.migration), every
+          cell including the customers who kept their segment.
 
-        Returns False without doing anything when another transaction is
-        refreshing the same company (it holds the advisory lock), else True.
+        A second run for the same reference date keeps the state before the
+        first one as "previous", so the date's moves are never lost. Returns
+        False without doing anything when another transaction is refreshing
+        the same company (it holds the advisory lock), else True.
         """
         cr = self.env.cr
         cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", RFM_LOCK_KEY, company.id))
@@ -236,89 +289,131 @@ class EcrmRfmScore(models.Model):
         for model in ("res.partner", "account.move", "sale.order", "ecrm.rfm.segment", "ecrm.rfm.score"):
             self.env[model].flush_model()
         reference_date, date_from = self._rfm_window(company)
-        params = {"company": company.id, "reference": reference_date}
         cr.execute(
             SQL(
                 """
                 WITH scored AS MATERIALIZED (%(scored)s),
-                upsert AS (
-                    INSERT INTO ecrm_rfm_score AS old (
-                        company_id, partner_id, date, last_purchase_date, recency_days, frequency, monetary,
+                stored AS (
+                    SELECT id, partner_id, last_purchase_date, frequency, monetary,
+                           r_score, f_score, m_score, segment_id
+                      FROM ecrm_rfm_score
+                     WHERE company_id = %(company)s
+                ),
+                earlier_today AS (
+                    -- history rows of a run of the same date: their "before" is the date's
+                    SELECT partner_id, segment_id, previous_segment_id, previous_monetary
+                      FROM ecrm_rfm_snapshot
+                     WHERE company_id = %(company)s AND date = %(reference)s
+                ),
+                diff AS MATERIALIZED (
+                    SELECT COALESCE(n.partner_id, o.partner_id) AS partner_id, o.id AS row_id,
+                           n.partner_id IS NULL AS gone, COALESCE(o.frequency, 0) AS old_frequency,
+                           n.last_purchase_date, n.recency_days, n.frequency, n.monetary,
+                           n.r_score, n.f_score, n.m_score, n.segment_id,
+                           CASE WHEN t.partner_id IS NOT NULL THEN t.previous_segment_id
+                                ELSE o.segment_id END AS previous_segment_id,
+                           CASE WHEN t.partner_id IS NOT NULL THEN t.previous_monetary
+                                ELSE COALESCE(o.monetary, 0) END AS previous_monetary,
+                           (o.last_purchase_date, o.frequency, o.monetary, o.r_score, o.f_score, o.m_score,
+                            o.segment_id)
+                           IS DISTINCT FROM
+                           (n.last_purchase_date, n.frequency, n.monetary, n.r_score, n.f_score, n.m_score,
+                            n.segment_id) AS changed
+                      FROM scored n
+                      FULL JOIN stored o ON o.partner_id = n.partner_id
+                      LEFT JOIN earlier_today t ON t.partner_id = COALESCE(n.partner_id, o.partner_id)
+                ),
+                inserted AS (
+                    INSERT INTO ecrm_rfm_score (
+                        company_id, partner_id, date, last_purchase_date, frequency, monetary,
+                        r_score, f_score, m_score, segment_id)
+                    SELECT %(company)s, partner_id, %(reference)s, last_purchase_date, frequency, monetary,
+                           r_score, f_score, m_score, segment_id
+                      FROM diff
+                     WHERE row_id IS NULL
+                ),
+                updated AS (
+                    UPDATE ecrm_rfm_score row
+                       SET date = %(reference)s, last_purchase_date = d.last_purchase_date,
+                           frequency = d.frequency, monetary = d.monetary, r_score = d.r_score,
+                           f_score = d.f_score, m_score = d.m_score, segment_id = d.segment_id
+                      FROM diff d
+                     WHERE row.id = d.row_id AND d.changed AND NOT d.gone
+                ),
+                deleted AS (
+                    DELETE FROM ecrm_rfm_score row USING diff d WHERE row.id = d.row_id AND d.gone
+                ),
+                history AS (
+                    INSERT INTO ecrm_rfm_snapshot AS h (
+                        company_id, date, partner_id, recency_days, frequency, monetary,
                         r_score, f_score, m_score, segment_id, previous_segment_id, previous_monetary)
-                    SELECT %(company)s, s.partner_id, %(reference)s, s.last_purchase_date, s.recency_days,
-                           s.frequency, s.monetary, s.r_score, s.f_score, s.m_score, s.segment_id, NULL, 0
-                      FROM scored s
-                    ON CONFLICT (partner_id, company_id) DO UPDATE SET
-                        date = EXCLUDED.date, last_purchase_date = EXCLUDED.last_purchase_date,
+                    SELECT %(company)s, %(reference)s, partner_id, recency_days, COALESCE(frequency, 0),
+                           COALESCE(monetary, 0), COALESCE(r_score, 0), COALESCE(f_score, 0),
+                           COALESCE(m_score, 0), segment_id, previous_segment_id, previous_monetary
+                      FROM diff
+                     -- a zeroed row left by an older version of the engine is not a move
+                     WHERE changed AND NOT (gone AND old_frequency = 0)
+                    ON CONFLICT (company_id, date, partner_id) DO UPDATE SET
                         recency_days = EXCLUDED.recency_days, frequency = EXCLUDED.frequency,
                         monetary = EXCLUDED.monetary, r_score = EXCLUDED.r_score, f_score = EXCLUDED.f_score,
-                        m_score = EXCLUDED.m_score, segment_id = EXCLUDED.segment_id,
-                        previous_segment_id = CASE WHEN old.date < EXCLUDED.date
-                                                   THEN old.segment_id ELSE old.previous_segment_id END,
-                        previous_monetary = CASE WHEN old.date < EXCLUDED.date
-                                                 THEN old.monetary ELSE old.previous_monetary END
-                    -- a second run on the same data rewrites nothing
-                    WHERE (old.date, old.last_purchase_date, old.frequency, old.monetary,
-                           old.r_score, old.f_score, old.m_score, old.segment_id)
-                          IS DISTINCT FROM
-                          (EXCLUDED.date, EXCLUDED.last_purchase_date, EXCLUDED.frequency, EXCLUDED.monetary,
-                           EXCLUDED.r_score, EXCLUDED.f_score, EXCLUDED.m_score, EXCLUDED.segment_id)
+                        m_score = EXCLUDED.m_score, segment_id = EXCLUDED.segment_id
                 ),
-                left_window AS (
-                    UPDATE ecrm_rfm_score old
-                       SET date = %(reference)s, last_purchase_date = NULL, recency_days = NULL, frequency = 0,
-                           monetary = 0, r_score = 0, f_score = 0, m_score = 0, segment_id = NULL,
-                           previous_segment_id = old.segment_id, previous_monetary = old.monetary
-                     WHERE old.company_id = %(company)s
-                       AND old.frequency > 0
-                       AND NOT EXISTS (SELECT 1 FROM scored s WHERE s.partner_id = old.partner_id)
+                replaced_matrix AS (
+                    DELETE FROM ecrm_rfm_migration WHERE company_id = %(company)s AND date = %(reference)s
                 )
-                DELETE FROM ecrm_rfm_score old
-                 WHERE old.company_id = %(company)s
-                   AND old.frequency = 0
-                   AND old.date < %(reference)s
-                   AND NOT EXISTS (SELECT 1 FROM scored s WHERE s.partner_id = old.partner_id)
+                INSERT INTO ecrm_rfm_migration (
+                    company_id, date, previous_segment_id, segment_id, customer_count, monetary, previous_monetary)
+                SELECT %(company)s, %(reference)s, previous_segment_id, segment_id,
+                       COUNT(*), SUM(monetary), SUM(previous_monetary)
+                  FROM (
+                        SELECT previous_segment_id, segment_id, COALESCE(monetary, 0) AS monetary, previous_monetary
+                          FROM diff
+                         WHERE NOT (gone AND old_frequency = 0)
+                         UNION ALL
+                        -- customers an earlier run of the date already took out of the window
+                        SELECT t.previous_segment_id, NULL, 0, t.previous_monetary
+                          FROM earlier_today t
+                         WHERE t.segment_id IS NULL
+                           AND NOT EXISTS (SELECT 1 FROM diff d WHERE d.partner_id = t.partner_id)
+                       ) cells
+                 GROUP BY previous_segment_id, segment_id
                 """,
                 scored=self._rfm_scored_sql(company, reference_date, date_from),
-                **params,
+                company=company.id,
+                reference=reference_date,
             )
         )
         cr.execute(
             SQL(
-                """
-                WITH gone AS (DELETE FROM ecrm_rfm_migration WHERE company_id = %(company)s AND date = %(reference)s)
-                DELETE FROM ecrm_rfm_snapshot WHERE company_id = %(company)s AND date = %(reference)s
-                """,
-                **params,
+                "UPDATE res_company SET ecrm_rfm_scored_date = %s WHERE id = %s",
+                reference_date,
+                company.id,
             )
         )
-        cr.execute(
-            SQL(
-                """
-                WITH run AS MATERIALIZED (
-                    SELECT * FROM ecrm_rfm_score WHERE company_id = %(company)s AND date = %(reference)s
-                ),
-                matrix AS (
-                    INSERT INTO ecrm_rfm_migration (
-                        company_id, date, previous_segment_id, segment_id, customer_count, monetary, previous_monetary)
-                    SELECT %(company)s, %(reference)s, previous_segment_id, segment_id,
-                           COUNT(*), SUM(monetary), SUM(previous_monetary)
-                      FROM run
-                     GROUP BY previous_segment_id, segment_id
-                )
-                INSERT INTO ecrm_rfm_snapshot (
-                    company_id, date, partner_id, recency_days, frequency, monetary,
-                    r_score, f_score, m_score, segment_id, previous_segment_id, previous_monetary)
-                SELECT %(company)s, %(reference)s, partner_id, recency_days, frequency, monetary,
-                       r_score, f_score, m_score, segment_id, previous_segment_id, previous_monetary
-                  FROM run
-                 WHERE segment_id IS DISTINCT FROM previous_segment_id
-                """,
-                **params,
-            )
-        )
+        company.invalidate_recordset(["ecrm_rfm_scored_date"])
         self.invalidate_model()
         self.env["ecrm.rfm.snapshot"].invalidate_model()
         self.env["ecrm.rfm.migration"].invalidate_model()
         self.env["res.partner"].invalidate_model(RFM_PARTNER_FIELDS)
         return True
+
+    @api.model
+    def _rfm_history_sql(self, company, date):
+        """Every customer's RFM state after the company's run of ``date``, rebuilt
+        from the history: the latest row at or before that date of each customer
+        still in the window. Rows (partner_id, frequency, monetary, r_score,
+        f_score, m_score, segment_id, last_change)."""
+        return SQL(
+            """
+            SELECT partner_id, frequency, monetary, r_score, f_score, m_score, segment_id, date AS last_change
+              FROM (
+                    SELECT DISTINCT ON (partner_id) *
+                      FROM ecrm_rfm_snapshot
+                     WHERE company_id = %(company)s AND date <= %(date)s
+                     ORDER BY partner_id, date DESC
+                   ) latest
+             WHERE frequency > 0
+            """,
+            company=company.id,
+            date=date,
+        )

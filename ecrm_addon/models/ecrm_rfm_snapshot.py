@@ -3,12 +3,15 @@ from odoo.tools.sql import drop_index, make_index_name
 
 
 class EcrmRfmSnapshot(models.Model):
-    """A customer's segment move: one row per company, run date and customer
-    whose segment changed in that run (in or out of the window included), with
-    the scores and revenue after the run and the segment before it. Customers
-    who keep their segment write nothing, so the history stays small however
-    often the engine runs; the counts of every cell, stayers included, are in
-    ecrm.rfm.migration.
+    """RFM history: one row per company, run date and customer whose figures
+    changed in that run (first score and leaving the window included), with
+    the figures after the run and the segment and revenue before it.
+
+    Customers whose figures did not move write nothing, so the history stays
+    small however often the engine runs, yet it is a full snapshot of every
+    run: a customer's state after any run is its latest row at or before that
+    date (``ecrm.rfm.score._rfm_history_sql``). The counts of every cell of a
+    run, stayers included, are in ecrm.rfm.migration.
     """
 
     _name = "ecrm.rfm.snapshot"

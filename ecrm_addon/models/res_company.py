@@ -22,6 +22,12 @@ class ResCompany(models.Model):
         string="RFM Reference Date",
         help="The date the scores are computed for. Empty: the day of the computation.",
     )
+    ecrm_rfm_scored_date = fields.Date(
+        string="RFM Scores Computed For",
+        readonly=True,
+        copy=False,
+        help="The reference date of the latest RFM computation; recency is counted up to it.",
+    )
 
     ecrm_pressure_half_life_days = fields.Integer(
         string="Pressure Half-life (days)",
