@@ -9,7 +9,19 @@ Writes, with a handful of INSERT ... SELECT statements (no ORM call per row):
   some point), names ``BENCH/...``;
 - one posted customer invoice per order (same customer, date and untaxed
   amount, names ``BINV/...``) and a posted refund for about 3 % of them
-  (``BRFD/...``).
+  (``BRFD/...``);
+- about ``interactions`` rows of the interaction log (``ecrm.interaction``,
+  summaries ``[bench] ...``) over the same two years, on realistic channels,
+  directions and categories, more of them for the customers who buy more, the
+  marketing ones denser in the recent months;
+- ``cases`` open cases (``ecrm.case``, references ``BCASE/...``) under one SLA
+  policy with one escalation level, ``due`` of them due now.
+
+About 1 % of the customers share an email address with another customer
+(written differently) and about 1 % a phone number: the duplicate scan has
+something to find. The identity keys and normalised columns Odoo and the
+addon compute (``email_normalized``, ``phone_sanitized``, ``ecrm_*_key``) are
+written with the rows.
 
 Only the columns the RFM engine reads and the ORM needs are written; the other
 NOT NULL columns are copied from a template order / invoice / refund made
@@ -28,6 +40,12 @@ from odoo.tools import SQL
 _logger = logging.getLogger(__name__)
 
 MARK = "bench"
+INTERACTION_MARK = "[bench] "
+CASE_PREFIX = "BCASE/"
+CASE_POLICY = "[bench] policy"
+# one in DUPLICATE_EVERY customers shares its email (or phone) with the previous one
+DUPLICATE_EVERY = 97
+PHONE_DUPLICATE_EVERY = 89
 
 
 def _template_records(env):
@@ -94,19 +112,26 @@ def _required_columns(cr, table, given):
 
 def _insert(cr, table, template_id, columns, select_from):
     """INSERT INTO table (columns + copied NOT NULL columns) SELECT exprs + t.col
-    FROM <select_from> CROSS JOIN (the template row) t."""
+    FROM <select_from> CROSS JOIN (the template row) t.
+
+    Without ``template_id`` every NOT NULL column must be in ``columns``."""
     copied = _required_columns(cr, table, columns)
+    if template_id is None:
+        if copied:
+            raise ValueError(f"{table}: NOT NULL columns without a value: {', '.join(copied)}")
+        template = SQL()
+    else:
+        template = SQL(" CROSS JOIN (SELECT * FROM %s WHERE id = %s) t", SQL.identifier(table), template_id)
     names = [*columns, *copied]
     exprs = [*columns.values(), *(SQL("t.%s", SQL.identifier(name)) for name in copied)]
     cr.execute(
         SQL(
-            "INSERT INTO %s (%s) SELECT %s FROM %s CROSS JOIN (SELECT * FROM %s WHERE id = %s) t",
+            "INSERT INTO %s (%s) SELECT %s FROM %s%s",
             SQL.identifier(table),
             SQL(", ").join(SQL.identifier(name) for name in names),
             SQL(", ").join(exprs),
             select_from,
-            SQL.identifier(table),
-            template_id,
+            template,
         )
     )
     return cr.rowcount
@@ -121,8 +146,54 @@ def existing_scale(env):
     return customers, orders
 
 
+def existing_volumes(env):
+    """Counts of every kind of generated row (0 for what is not there)."""
+    cr = env.cr
+    customers, orders = existing_scale(env)
+    cr.execute(
+        "SELECT count(*) FILTER (WHERE move_type = 'out_invoice'), count(*) FILTER (WHERE move_type = 'out_refund')"
+        "  FROM account_move WHERE ref = %s",
+        [MARK],
+    )
+    invoices, refunds = cr.fetchone()
+    cr.execute("SELECT count(*) FROM ecrm_interaction WHERE name LIKE %s", [INTERACTION_MARK + "%"])
+    interactions = cr.fetchone()[0]
+    cr.execute(
+        "SELECT count(*), count(*) FILTER (WHERE next_escalation_at <= now() AT TIME ZONE 'UTC')"
+        "  FROM ecrm_case WHERE name LIKE %s",
+        [CASE_PREFIX + "%"],
+    )
+    cases, due = cr.fetchone()
+    return {
+        "customers": customers,
+        "orders": orders,
+        "invoices": invoices,
+        "refunds": refunds,
+        "interactions": interactions,
+        "cases": cases,
+        "due_cases": due,
+    }
+
+
+def delete_interactions(env):
+    env.cr.execute("DELETE FROM ecrm_interaction WHERE name LIKE %s", [INTERACTION_MARK + "%"])
+    env.invalidate_all()
+
+
+def delete_cases(env):
+    cr = env.cr
+    cr.execute("DELETE FROM ecrm_case WHERE name LIKE %s", [CASE_PREFIX + "%"])
+    cr.execute(
+        "DELETE FROM ecrm_interaction WHERE res_model = 'ecrm.case' AND res_id NOT IN (SELECT id FROM ecrm_case)"
+    )
+    env.invalidate_all()
+
+
 def delete_generated(env):
     cr = env.cr
+    delete_cases(env)
+    delete_interactions(env)
+    cr.execute("DELETE FROM ecrm_duplicate_group")
     cr.execute("DELETE FROM account_move WHERE ref = %s", [MARK])
     cr.execute("DELETE FROM sale_order WHERE client_order_ref = %s", [MARK])
     cr.execute("DELETE FROM ecrm_rfm_snapshot WHERE partner_id IN (SELECT id FROM res_partner WHERE ref = %s)", [MARK])
@@ -130,7 +201,7 @@ def delete_generated(env):
     cr.execute("DELETE FROM res_partner WHERE ref = %s", [MARK])
 
 
-def generate(env, customers=100_000, orders=1_000_000, seed=42, days=730):
+def generate(env, customers=100_000, orders=1_000_000, seed=42, days=730, interactions=0, cases=0, due=1000):
     """Generate the data set in ``env``'s database (committed by the caller).
     Returns the counts and the time each step took."""
     cr = env.cr
@@ -173,7 +244,33 @@ def generate(env, customers=100_000, orders=1_000_000, seed=42, days=730):
             "commercial_partner_id": SQL("c.id"),
             "name": SQL("'Bench customer ' || c.n"),
             "complete_name": SQL("'Bench customer ' || c.n"),
-            "email": SQL("'customer' || c.n || '@bench.example.com'"),
+            # a duplicate writes the previous customer's address in capitals: same key
+            "email": SQL(
+                "CASE WHEN mod(c.n, %s) = 0 THEN 'Customer' || (c.n - 1) || '@Bench.example.com'"
+                " ELSE 'customer' || c.n || '@bench.example.com' END",
+                DUPLICATE_EVERY,
+            ),
+            "email_normalized": SQL(
+                "'customer' || (CASE WHEN mod(c.n, %s) = 0 THEN c.n - 1 ELSE c.n END) || '@bench.example.com'",
+                DUPLICATE_EVERY,
+            ),
+            "ecrm_email_key": SQL(
+                "'customer' || (CASE WHEN mod(c.n, %s) = 0 THEN c.n - 1 ELSE c.n END) || '@bench.example.com'",
+                DUPLICATE_EVERY,
+            ),
+            # three customers in five give a Spanish mobile number
+            "phone": SQL(
+                "CASE WHEN mod(c.n, 5) < 3 THEN '+34 6' || lpad((c.n - (mod(c.n, %s) = 0)::int)::text, 8, '0') END",
+                PHONE_DUPLICATE_EVERY,
+            ),
+            "phone_sanitized": SQL(
+                "CASE WHEN mod(c.n, 5) < 3 THEN '+346' || lpad((c.n - (mod(c.n, %s) = 0)::int)::text, 8, '0') END",
+                PHONE_DUPLICATE_EVERY,
+            ),
+            "ecrm_phone_key": SQL(
+                "CASE WHEN mod(c.n, 5) < 3 THEN '+346' || lpad((c.n - (mod(c.n, %s) = 0)::int)::text, 8, '0') END",
+                PHONE_DUPLICATE_EVERY,
+            ),
             "ref": SQL("%s", MARK),
             "active": SQL("TRUE"),
             "type": SQL("'contact'"),
@@ -306,50 +403,320 @@ def generate(env, customers=100_000, orders=1_000_000, seed=42, days=730):
         cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
     timings["analyze_s"] = time.perf_counter() - t0
     env.invalidate_all()
-    return {
+    result = {
         "customers": customers,
         "orders": order_count,
         "invoices": invoice_count,
         "refunds": refund_count,
         "timings": timings,
     }
+    if interactions:
+        t0 = time.perf_counter()
+        result["interactions"] = generate_interactions(env, interactions, days=days)
+        timings["interactions_s"] = time.perf_counter() - t0
+    if cases:
+        t0 = time.perf_counter()
+        result["cases"] = generate_cases(env, cases, due)
+        timings["cases_s"] = time.perf_counter() - t0
+    return result
+
+
+def _customer_weights(env):
+    """Temp table bench_weight(id, w, r): every generated customer, weighted by
+    its number of orders plus two (who buys more is touched more, opens more
+    cases), ranked heaviest first."""
+    cr = env.cr
+    cr.execute("DROP TABLE IF EXISTS bench_weight")
+    cr.execute(
+        """
+        CREATE TEMP TABLE bench_weight ON COMMIT DROP AS
+        SELECT p.id, p.w, row_number() OVER (ORDER BY p.w DESC, p.id) AS r
+          FROM (SELECT p.id, 2 + count(o.id) AS w
+                  FROM res_partner p
+                  LEFT JOIN sale_order o ON o.partner_id = p.id AND o.client_order_ref = %s
+                 WHERE p.ref = %s
+              GROUP BY p.id) p
+        """,
+        [MARK, MARK],
+    )
+    cr.execute("CREATE INDEX ON bench_weight (r)")
+    cr.execute("ANALYZE bench_weight")
+    cr.execute("SELECT count(*), sum(w) FROM bench_weight")
+    return cr.fetchone()
+
+
+def generate_interactions(env, count, days=730):
+    """About ``count`` interaction-log rows over the last ``days`` days, with
+    one INSERT ... SELECT: each customer gets a share proportional to its
+    orders + 2 (rounded at random, so the total is ``count`` on average).
+
+    Categories: marketing 45 % (email 80 %, SMS 20 %, outbound, denser in
+    recent months), transactional 35 % (email 90 %, SMS, outbound), service
+    15 % (email, phone, chat, portal; 60 % inbound), sales 5 % (phone,
+    meeting, email; 30 % inbound). Weights are the shipped channel weights."""
+    from odoo.addons.ecrm_addon.models.ecrm_interaction import DEFAULT_WEIGHTS
+
+    cr = env.cr
+    customers, total_weight = _customer_weights(env)
+    if not customers:
+        return 0
+    weights = SQL(
+        "CASE s.channel %s ELSE 1.0 END",
+        SQL(" ").join(SQL("WHEN %s THEN %s", channel, weight) for channel, weight in DEFAULT_WEIGHTS.items()),
+    )
+    now = fields.Datetime.now()
+    select_from = SQL(
+        """
+        (SELECT c.*,
+                CASE c.category
+                     WHEN 'marketing' THEN CASE WHEN c.u2 < 0.8 THEN 'email' ELSE 'sms' END
+                     WHEN 'transactional' THEN CASE WHEN c.u2 < 0.9 THEN 'email' ELSE 'sms' END
+                     WHEN 'service' THEN CASE WHEN c.u2 < 0.4 THEN 'email' WHEN c.u2 < 0.7 THEN 'phone'
+                                              WHEN c.u2 < 0.85 THEN 'chat' ELSE 'portal' END
+                     ELSE CASE WHEN c.u2 < 0.6 THEN 'phone' WHEN c.u2 < 0.7 THEN 'meeting' ELSE 'email' END
+                END AS channel,
+                CASE WHEN c.category = 'service' AND c.u3 < 0.6 THEN 'inbound'
+                     WHEN c.category = 'sales' AND c.u3 < 0.3 THEN 'inbound'
+                     ELSE 'outbound' END AS direction
+           FROM (SELECT b.*,
+                        CASE WHEN b.u1 < 0.45 THEN 'marketing' WHEN b.u1 < 0.80 THEN 'transactional'
+                             WHEN b.u1 < 0.95 THEN 'service' ELSE 'sales' END AS category
+                   FROM (SELECT w.id AS partner_id, random() AS u1, random() AS u2, random() AS u3, random() AS u4
+                           FROM bench_weight w
+                          CROSS JOIN LATERAL generate_series(1, floor(w.w * %(scale)s + random())::int) g) b) c) s
+        """,
+        scale=count / total_weight,
+    )
+    return _insert(
+        cr,
+        "ecrm_interaction",
+        None,
+        {
+            "name": SQL(
+                "%s || CASE s.category WHEN 'marketing' THEN 'Newsletter' WHEN 'transactional' THEN 'Order update'"
+                " WHEN 'service' THEN 'Customer service' ELSE 'Sales follow-up' END",
+                INTERACTION_MARK,
+            ),
+            "partner_id": SQL("s.partner_id"),
+            "commercial_partner_id": SQL("s.partner_id"),
+            # marketing is denser in the recent months (age ~ days * u^2), the rest uniform
+            "date": SQL(
+                "%(now)s - (%(days)s * CASE WHEN s.category = 'marketing' THEN s.u4 * s.u4 ELSE s.u4 END)"
+                " * interval '1 day'",
+                now=now,
+                days=days,
+            ),
+            "channel": SQL("s.channel"),
+            "direction": SQL("s.direction"),
+            "category": SQL("s.category"),
+            "weight": weights,
+            "company_id": SQL("%s", env.company.id),
+            "create_uid": SQL("%s", env.uid),
+            "write_uid": SQL("%s", env.uid),
+            "create_date": SQL("%s", now),
+            "write_date": SQL("%s", now),
+        },
+        select_from,
+    )
+
+
+def case_policy(env):
+    """The SLA policy of the generated cases (one response level at the
+    deadline: it posts a note on the case when it fires)."""
+    Policy = env["ecrm.escalation.policy"]
+    policy = Policy.search([("name", "=", CASE_POLICY)], limit=1)
+    if not policy:
+        policy = Policy.create(
+            {
+                "name": CASE_POLICY,
+                "calendar_id": env.company.resource_calendar_id.id,
+                "response_hours": 4,
+                "resolution_hours": 40,
+                "sequence": 1000,
+            }
+        )
+        env["ecrm.escalation.level"].create({"name": "[bench] late", "policy_id": policy.id, "delay_hours": 0})
+        env.flush_all()
+    return policy
+
+
+def generate_cases(env, count, due):
+    """``count`` open cases with one INSERT ... SELECT, ``due`` of them due now
+    (response deadline a minute ago), the others due within the next 30 days.
+
+    Customers are drawn heaviest buyers first (rank ~ customers * u^2);
+    channels email 35 %, phone 20 %, portal 15 %, web 10 %, chat 10 %, API
+    5 %, SMS and social; the six shipped categories; priorities low 20 %,
+    normal 60 %, high 15 %, urgent 5 %; stages New and In progress."""
+    cr = env.cr
+    customers, _total = _customer_weights(env)
+    if not customers:
+        return 0
+    policy = case_policy(env)
+    categories = [
+        env.ref(f"ecrm_addon.ecrm_case_category_{name}").id
+        for name in ("complaint", "information", "return", "delivery", "billing", "other")
+    ]
+    stages = [env.ref("ecrm_addon.ecrm_case_stage_new").id, env.ref("ecrm_addon.ecrm_case_stage_in_progress").id]
+    now = fields.Datetime.now()
+    select_from = SQL(
+        """
+        (SELECT g.n, w.id AS partner_id, p.email, g.u1, g.u2, g.u3, g.u4, g.u5,
+                CASE WHEN g.n <= %(due)s THEN %(now)s - interval '1 minute'
+                     ELSE %(now)s + (1 + 720 * g.u4) * interval '1 hour' END AS response_deadline
+           FROM (SELECT n, 1 + floor(%(customers)s * power(random(), 2))::int AS r,
+                        random() AS u1, random() AS u2, random() AS u3, random() AS u4, random() AS u5
+                   FROM generate_series(1, %(count)s) n) g
+           JOIN bench_weight w ON w.r = g.r
+           JOIN res_partner p ON p.id = w.id) s
+        """,
+        due=due,
+        now=now,
+        customers=customers,
+        count=count,
+    )
+    return _insert(
+        cr,
+        "ecrm_case",
+        None,
+        {
+            "name": SQL("%s || lpad(s.n::text, 7, '0')", CASE_PREFIX),
+            "subject": SQL("'[bench] case ' || s.n"),
+            "partner_id": SQL("s.partner_id"),
+            "commercial_partner_id": SQL("s.partner_id"),
+            "email_from": SQL("s.email"),
+            "channel": SQL(
+                """CASE WHEN s.u1 < 0.35 THEN 'email' WHEN s.u1 < 0.55 THEN 'phone' WHEN s.u1 < 0.70 THEN 'portal'
+                        WHEN s.u1 < 0.80 THEN 'web' WHEN s.u1 < 0.90 THEN 'chat' WHEN s.u1 < 0.95 THEN 'api'
+                        WHEN s.u1 < 0.98 THEN 'sms' ELSE 'social' END"""
+            ),
+            "category_id": SQL("(%s::int[])[1 + floor(s.u2 * %s)::int]", categories, len(categories)),
+            "priority": SQL(
+                "CASE WHEN s.u3 < 0.2 THEN '0' WHEN s.u3 < 0.8 THEN '1' WHEN s.u3 < 0.95 THEN '2' ELSE '3' END"
+            ),
+            "stage_id": SQL("CASE WHEN s.u5 < 0.4 THEN %s ELSE %s END", stages[0], stages[1]),
+            "is_closed": SQL("FALSE"),
+            "company_id": SQL("%s", env.company.id),
+            "policy_id": SQL("%s", policy.id),
+            "date_open": SQL("%s - (30 * s.u4) * interval '1 day'", now),
+            "response_deadline": SQL("s.response_deadline"),
+            "resolution_deadline": SQL("s.response_deadline + interval '36 hours'"),
+            "next_escalation_at": SQL("s.response_deadline"),
+            "escalation_level": SQL("0"),
+            "ecrm_paused_hours": SQL("0"),
+            "create_uid": SQL("%s", env.uid),
+            "write_uid": SQL("%s", env.uid),
+            "create_date": SQL("%s", now),
+            "write_date": SQL("%s", now),
+        },
+        select_from,
+    )
+
+
+def analyze(env, tables=("res_partner", "ecrm_interaction", "ecrm_case")):
+    for table in tables:
+        env.cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
+
+
+def _sample_ids(cr, table, where, count, rng):
+    """``count`` random ids of ``table`` rows matching ``where`` (an SQL), without
+    reading every id: the first matching id at or after random points of the id range."""
+    cr.execute(SQL("SELECT min(id), max(id) FROM %s WHERE %s", SQL.identifier(table), where))
+    low, high = cr.fetchone()
+    if low is None:
+        return []
+    picked = set()
+    for _attempt in range(count * 4):
+        cr.execute(
+            SQL(
+                "SELECT id FROM %s WHERE id >= %s AND %s ORDER BY id LIMIT 1",
+                SQL.identifier(table),
+                rng.randint(low, high),
+                where,
+            )
+        )
+        row = cr.fetchone()
+        if row:
+            picked.add(row[0])
+        if len(picked) >= count:
+            break
+    return sorted(picked)
+
+
+SPOT_CHECKS = [
+    (
+        "sale.order",
+        "sale_order",
+        SQL("client_order_ref = %s", MARK),
+        ["name", "partner_id", "amount_untaxed", "state", "date_order"],
+    ),
+    (
+        "account.move",
+        "account_move",
+        SQL("ref = %s", MARK),
+        ["name", "partner_id", "amount_untaxed_signed", "state", "invoice_date", "move_type"],
+    ),
+    (
+        "res.partner",
+        "res_partner",
+        SQL("ref = %s", MARK),
+        [
+            "name",
+            "email",
+            "commercial_partner_id",
+            "email_normalized",
+            "phone_sanitized",
+            "ecrm_email_key",
+            "ecrm_phone_key",
+        ],
+    ),
+    (
+        "ecrm.interaction",
+        "ecrm_interaction",
+        SQL("name LIKE %s", INTERACTION_MARK + "%"),
+        ["name", "partner_id", "commercial_partner_id", "date", "channel", "direction", "category", "weight"],
+    ),
+    (
+        "ecrm.case",
+        "ecrm_case",
+        SQL("name LIKE %s", CASE_PREFIX + "%"),
+        [
+            "name",
+            "subject",
+            "partner_id",
+            "commercial_partner_id",
+            "channel",
+            "category_id",
+            "priority",
+            "stage_id",
+            "is_closed",
+            "policy_id",
+            "response_deadline",
+            "next_escalation_at",
+        ],
+    ),
+]
 
 
 def spot_check(env, sample=5, seed=7):
-    """Read a few generated records back through the ORM and compare them with
-    the rows in SQL. Returns a list of mismatches (empty when all is well)."""
+    """Read a few generated records of every kind back through the ORM and
+    compare them with the rows in SQL, then check what the ORM computes from
+    them (display names, identity keys recomputed from the email and phone,
+    which cases the escalation sees as due). Returns a list of mismatches
+    (empty when all is well)."""
     cr = env.cr
     rng = random.Random(seed)
     problems = []
-    checks = [
-        (
-            "sale.order",
-            "sale_order",
-            "client_order_ref",
-            ["name", "partner_id", "amount_untaxed", "state", "date_order"],
-        ),
-        (
-            "account.move",
-            "account_move",
-            "ref",
-            ["name", "partner_id", "amount_untaxed_signed", "state", "invoice_date"],
-        ),
-        ("res.partner", "res_partner", "ref", ["name", "email", "commercial_partner_id"]),
-    ]
-    for model, table, mark_column, names in checks:
-        cr.execute(
-            SQL(
-                "SELECT id FROM %s WHERE %s = %s ORDER BY id",
-                SQL.identifier(table),
-                SQL.identifier(mark_column),
-                MARK,
-            )
-        )
-        ids = [row[0] for row in cr.fetchall()]
-        picked = sorted(rng.sample(ids, min(sample, len(ids))))
+    env.flush_all()
+    for model, table, where, names in SPOT_CHECKS:
+        if model not in env:
+            continue
+        picked = _sample_ids(cr, table, where, sample, rng)
+        if not picked:
+            continue
         env.invalidate_all()
         records = env[model].browse(picked)
-        orm = {rec.id: rec.read(names)[0] for rec in records}
+        orm = {row["id"]: row for row in records.read(names)}
         cr.execute(
             SQL(
                 "SELECT id, %s FROM %s WHERE id IN %s",
@@ -363,12 +730,56 @@ def spot_check(env, sample=5, seed=7):
             for name in names:
                 value = got[name][0] if isinstance(got[name], tuple) else got[name]
                 expected = row[name]
+                if expected is None:
+                    expected = False
                 same = abs(value - float(expected)) < 0.005 if isinstance(value, float) else value == expected
                 if not same:
                     problems.append(f"{model}({row['id']}).{name}: ORM {value!r} != SQL {expected!r}")
-        # a computed (non-stored) read too: the display name goes through the ORM's logic
-        if model == "res.partner":
-            for rec in records:
-                if not rec.display_name.startswith("Bench customer"):
-                    problems.append(f"res.partner({rec.id}).display_name: {rec.display_name!r}")
+        problems.extend(_check_computed(env, records))
     return problems
+
+
+def _check_computed(env, records):
+    """What the ORM derives from the generated rows must agree with them."""
+    checks = {"res.partner": _check_partners, "ecrm.case": _check_cases, "ecrm.interaction": _check_interactions}
+    check = checks.get(records._name)
+    return check(records) if check else []
+
+
+def _check_partners(partners):
+    problems = []
+    for partner in partners:
+        if not partner.display_name.startswith("Bench customer"):
+            problems.append(f"res.partner({partner.id}).display_name: {partner.display_name!r}")
+        # the keys Odoo and the addon would compute from the email and phone
+        keys = partner._ecrm_identity_keys(email=partner.email, phone=partner.phone)
+        for fname in ("ecrm_email_key", "ecrm_phone_key"):
+            if keys.get(fname, False) != partner[fname]:
+                problems.append(
+                    f"res.partner({partner.id}).{fname}: stored {partner[fname]!r}, computed {keys.get(fname)!r}"
+                )
+        if partner.phone and partner._phone_format(number=partner.phone) != partner.phone_sanitized:
+            problems.append(f"res.partner({partner.id}).phone_sanitized: {partner.phone_sanitized!r}")
+    return problems
+
+
+def _check_cases(cases):
+    problems = []
+    now = fields.Datetime.now()
+    for case in cases:
+        pending = case._ecrm_pending_levels()
+        orm_due = any(due <= now for due in pending.values())
+        sql_due = bool(case.next_escalation_at and case.next_escalation_at <= now)
+        if orm_due != sql_due:
+            problems.append(f"ecrm.case({case.id}): due per the ORM {orm_due}, per next_escalation_at {sql_due}")
+        if not case.display_name:
+            problems.append(f"ecrm.case({case.id}).display_name is empty")
+    return problems
+
+
+def _check_interactions(logs):
+    return [
+        f"ecrm.interaction({log.id}).commercial_partner_id differs from its partner's"
+        for log in logs
+        if log.commercial_partner_id != log.partner_id.commercial_partner_id
+    ]

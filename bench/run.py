@@ -2,17 +2,23 @@
 """Benchmark runner of ecrm_addon: generates shop-scale data in a scratch
 database (once) and times each engine next to its baselines in the same run.
 
-    bench/run.py --db NAME [--scale CUSTOMERS,ORDERS] [--sections rfm] [--regenerate]
+    bench/run.py --db NAME [--scale CUSTOMERS,ORDERS] [--sections rfm,pressure,...]
+    bench/run.py --db NAME --sections pressure --update bench/results/latest.json
+    bench/run.py --db NAME --scales 10000,100000:100000,1000000
 
-The database must have ecrm_addon installed (see bench/README.md). Prints a
+The database is created (ecrm_addon installed, no demo data) when it does not
+exist; in --scales mode each scale has its own, NAME_<customers>. Prints a
 table and writes the JSON to bench/results/<date>-<customers>x<orders>.json
-(``--output`` to choose). Sections are plain modules with ``run(env, options)``
-and ``table_rows(result)``: add one to SECTIONS to benchmark another engine.
+(``--output`` to choose; ``--update FILE`` re-runs only the chosen sections
+and merges them into FILE). Sections are plain modules with ``run(env,
+options)`` and ``table_rows(result)``, listed in SECTIONS.
 """
 
 import argparse
 import contextlib
 import datetime
+import importlib
+import importlib.util
 import json
 import os
 import platform
@@ -24,31 +30,73 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
 
-SECTIONS = ("rfm",)  # later: "pressure", "cases", "duplicates"
+import benchlib  # noqa: E402  (bench/ is not a package)
+
+# section name -> module of bench/. "api" is the API case intake (cases/s with
+# two workers), written as bench/load.py on another branch: the runner runs it
+# when the module is there and reports "not available" otherwise.
+SECTIONS = {
+    "rfm": "rfm",
+    "pressure": "pressure",
+    "escalation": "cases",
+    "duplicates": "duplicates",
+    "partner360": "partner360",
+    "api": "load",
+}
+DEFAULT_DB = "ecrm_bench"
+GENERATION_PARAM = "ecrm_bench.generation"
+
+
+def section_available(name):
+    return importlib.util.find_spec(SECTIONS[name]) is not None
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", required=True, help="scratch database with ecrm_addon installed")
+    parser.add_argument("--db", default=os.environ.get("ECRM_BENCH_DB", DEFAULT_DB), help="scratch database")
     parser.add_argument("--scale", default="100000,1000000", help="customers,orders (default 100000,1000000)")
+    parser.add_argument(
+        "--scales", help="two scales, e.g. 10000,100000:100000,1000000: runs both and reports the growth"
+    )
+    parser.add_argument("--interactions", type=int, help="interaction-log rows (default: 2 per order)")
+    parser.add_argument("--cases", type=int, help="open cases (default: 2 per customer)")
+    parser.add_argument("--due", type=int, default=1000, help="cases due for escalation (default 1000)")
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, among {', '.join(SECTIONS)}")
+    parser.add_argument("--update", metavar="FILE", help="merge the sections run into this JSON (other sections kept)")
     parser.add_argument("--regenerate", action="store_true", help="delete the generated data and generate again")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per measure (median reported)")
-    parser.add_argument("--idiom-sample", type=int, default=2000, help="customers the idiom's ORM writes are timed on")
+    parser.add_argument(
+        "--idiom-sample", type=int, default=2000, help="records the idioms' per-record work is timed on"
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--generate-only", action="store_true", help="generate (if needed), spot-check and stop")
     parser.add_argument("--output", help="JSON file (default bench/results/<date>-<scale>.json)")
+    parser.add_argument("--note", action="append", default=[], help="a note to keep in the JSON (repeatable)")
+    parser.add_argument("--markdown", metavar="FILE", help="print an existing result JSON as a Markdown table and stop")
     parser.add_argument("--addons-path", help="default: Odoo's addons and this repository")
+    parser.add_argument("--data-dir", help="Odoo's data directory (filestore) for the created databases")
     args = parser.parse_args(argv)
-    customers, orders = (int(x) for x in args.scale.split(","))
-    args.customers, args.orders = customers, orders
-    args.sections = [s for s in args.sections.split(",") if s]
-    unknown = set(args.sections) - set(SECTIONS)
-    if unknown:
-        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    try:
+        args.customers, args.orders = benchlib.parse_scale(args.scale)
+        args.scale_list = benchlib.parse_scales(args.scales) if args.scales else [(args.customers, args.orders)]
+        args.sections = benchlib.parse_sections(args.sections, list(SECTIONS))
+    except ValueError as error:
+        parser.error(str(error))
+    if args.update and args.scales:
+        parser.error("--update merges one scale's sections: it cannot be combined with --scales")
+    if args.repeat < 1 or args.idiom_sample < 1 or args.due < 0:
+        parser.error("--repeat and --idiom-sample must be positive, --due not negative")
     return args
+
+
+def database_names(args):
+    """The scratch database of each scale: --db itself, or NAME_<customers> with --scales."""
+    if not args.scales:
+        return [args.db]
+    return [f"{args.db}_{customers}" for customers, _orders in args.scale_list]
 
 
 def machine_info(cr):
@@ -79,7 +127,191 @@ def machine_info(cr):
     return info
 
 
-def main(argv=None):  # noqa: PLR0915
+def load_average():
+    with contextlib.suppress(OSError):
+        return [round(x, 2) for x in os.getloadavg()]
+    return None
+
+
+def ensure_database(dbname, args, addons):
+    """Create the scratch database with ecrm_addon (no demo data) when it is missing."""
+    import odoo
+    from odoo.service import db as db_service
+
+    if db_service.exp_db_exist(dbname):
+        return False
+    print(f"creating database {dbname} with ecrm_addon, no demo data (a few minutes) ...", flush=True)
+    odoo_root = Path(odoo.__file__).resolve().parent.parent
+    command = [sys.executable]
+    command += [str(odoo_root / "odoo-bin")] if (odoo_root / "odoo-bin").is_file() else ["-m", "odoo"]
+    command += ["-d", dbname, "-i", "ecrm_addon", "--without-demo=all", "--stop-after-init", "--log-level=warn"]
+    command += ["--addons-path", addons, "--http-port", os.environ.get("ECRM_BENCH_HTTP_PORT", "8191")]
+    if args.data_dir:
+        command += ["--data-dir", args.data_dir]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode:
+        sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])
+        with contextlib.suppress(Exception):
+            db_service.exp_drop(dbname)
+        sys.exit(f"installing ecrm_addon into {dbname} failed; the half-made database was dropped")
+    return True
+
+
+def prepare_data(env, args, customers, orders):
+    """Generate what is missing at this scale; returns the generation report (or None)."""
+    import generate
+
+    cr = env.cr
+    volumes = benchlib.default_volumes(customers, orders, args.interactions, args.cases)
+    have = generate.existing_volumes(env)
+    report = {}
+    if args.regenerate or have["customers"] != customers:
+        if have["customers"]:
+            print(f"deleting generated data ({have['customers']:,} customers, {have['orders']:,} orders)", flush=True)
+            generate.delete_generated(env)
+            cr.commit()
+        print(
+            f"generating {customers:,} customers, about {orders:,} orders, {volumes['interactions']:,} interactions"
+            f" and {volumes['cases']:,} cases ({args.due:,} due) ...",
+            flush=True,
+        )
+        t0 = time.perf_counter()
+        report = generate.generate(
+            env,
+            customers,
+            orders,
+            seed=args.seed,
+            interactions=volumes["interactions"],
+            cases=volumes["cases"],
+            due=args.due,
+        )
+    else:
+        # the same customers: add (or redo) what differs from the requested volumes
+        t0 = time.perf_counter()
+        if abs(have["interactions"] - volumes["interactions"]) > volumes["interactions"] * 0.01:
+            print(f"generating {volumes['interactions']:,} interactions ...", flush=True)
+            generate.delete_interactions(env)
+            report["interactions"] = generate.generate_interactions(env, volumes["interactions"])
+        if have["cases"] != volumes["cases"]:
+            print(f"generating {volumes['cases']:,} cases ({args.due:,} due) ...", flush=True)
+            generate.delete_cases(env)
+            report["cases"] = generate.generate_cases(env, volumes["cases"], args.due)
+    if report:
+        generate.analyze(env)
+        report["total_s"] = time.perf_counter() - t0
+        report["date"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        report["load_average"] = load_average()
+        # kept in the database: later runs on the same data report how it was made
+        env["ir.config_parameter"].set_param(GENERATION_PARAM, json.dumps(report, default=str))
+        cr.commit()
+        print(f"generated in {report['total_s']:.0f} s", flush=True)
+        return report
+    stored = env["ir.config_parameter"].get_param(GENERATION_PARAM)
+    return dict(json.loads(stored), reused=True) if stored else None
+
+
+def run_scale(dbname, customers, orders, args, addons):
+    """Generate (if needed) and run the sections on one database; returns the result dict and table rows."""
+    import generate
+
+    import odoo
+
+    ensure_database(dbname, args, addons)
+    registry = odoo.modules.registry.Registry(dbname)
+    result = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "database": dbname,
+        "requested_scale": benchlib.default_volumes(customers, orders, args.interactions, args.cases),
+        "load_average_start": load_average(),
+        "sections": {},
+    }
+    rows = []
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        if "ecrm.rfm.score" not in env:
+            sys.exit(f"ecrm_addon is not installed in {dbname} (see bench/README.md)")
+        result["machine"] = machine_info(cr)
+        generated = prepare_data(env, args, customers, orders)
+        if generated:
+            result["generated"] = generated
+        volumes = generate.existing_volumes(env)
+        result["scale"] = volumes
+        problems = generate.spot_check(env)
+        result["orm_spot_check"] = {"ok": not problems, "problems": problems}
+        cr.commit()
+        rows.append(
+            (
+                "scale",
+                f"{volumes['customers']:,} customers, {volumes['orders']:,} orders (+ invoices), "
+                f"{volumes['refunds']:,} refunds, {volumes['interactions']:,} interactions, "
+                f"{volumes['cases']:,} open cases",
+            )
+        )
+        rows.append(("ORM reads generated records back", "ok" if not problems else f"{len(problems)} MISMATCHES"))
+        if args.generate_only:
+            return result, rows
+        args.volumes = volumes
+        for name in args.sections:
+            rows.extend(run_section(env, name, args, result))
+    result["load_average_end"] = load_average()
+    result["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["targets_summary"] = benchlib.targets_summary(result["sections"])
+    rows.extend(benchlib.targets_rows(result["targets_summary"]))
+    return result, rows
+
+
+def run_section(env, name, args, result):
+    """Run one section, store its result (with the load average around it) and return its table rows."""
+    if not section_available(name):
+        result["sections"][name] = {
+            "available": False,
+            "note": f"bench/{SECTIONS[name]}.py is not on this branch: section not available",
+        }
+        return [(f"{name}: section", "not available (no bench/" + SECTIONS[name] + ".py)")]
+    module = importlib.import_module(SECTIONS[name])
+    print(f"running section {name} ...", flush=True)
+    load_before = load_average()
+    t0 = time.perf_counter()
+    try:
+        section = module.run(env, args)
+        env.cr.commit()
+    except Exception as error:  # a failing section must not lose the others' results
+        env.cr.rollback()
+        env.invalidate_all()
+        import traceback
+
+        traceback.print_exc()
+        result["sections"][name] = {"available": True, "error": repr(error)}
+        return [(f"{name}: section", f"FAILED: {error!r}")]
+    section["section_total_s"] = time.perf_counter() - t0
+    section["load_average"] = {"before": load_before, "after": load_average()}
+    section["measured_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    section["max_rss_kib_after"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["sections"][name] = section
+    return list(module.table_rows(section))
+
+
+def all_rows(result):
+    """Table rows of every section in a (possibly merged) result."""
+    rows = []
+    for name, section in result.get("sections", {}).items():
+        if not section.get("available", True):
+            rows.append((f"{name}: section", "not available"))
+        elif "error" in section:
+            rows.append((f"{name}: section", f"FAILED: {section['error']}"))
+        else:
+            rows.extend(importlib.import_module(SECTIONS[name]).table_rows(section))
+    return rows
+
+
+def print_markdown(path):
+    """The table of a result JSON in Markdown (for the README), without a database."""
+    result = json.loads(Path(path).read_text(encoding="utf-8"))
+    rows = all_rows(result) + benchlib.targets_rows(benchlib.targets_summary(result["sections"]))
+    print(benchlib.markdown_table(rows))
+
+
+def main(argv=None):
     args = parse_args(argv)
     import odoo
     from odoo.tools import config
@@ -88,72 +320,51 @@ def main(argv=None):  # noqa: PLR0915
     if not addons:
         root = Path(odoo.__file__).resolve().parent.parent
         addons = ",".join(str(p) for p in (root / "addons", root / "odoo" / "addons", REPO) if p.is_dir())
-    config.parse_config(["-d", args.db, "--addons-path", addons, "--log-level", "warn"])
+    if args.markdown:
+        config.parse_config(["--addons-path", addons])
+        odoo.modules.module.initialize_sys_path()
+        print_markdown(args.markdown)
+        return
+    options = ["--addons-path", addons, "--log-level", "warn"]
+    if args.data_dir:
+        options += ["--data-dir", args.data_dir]
+    config.parse_config(options)
     odoo.netsvc.init_logger()
-    registry = odoo.modules.registry.Registry(args.db)
 
-    import generate
+    runs = []
+    for dbname, (customers, orders) in zip(database_names(args), args.scale_list, strict=True):
+        result, rows = run_scale(dbname, customers, orders, args, addons)
+        result["notes"] = list(args.note)
+        runs.append((result, rows))
+        title = f"ecrm_addon benchmark, {result['date']}, {result['machine'].get('cpu_model', '')}, db {dbname}"
+        print()
+        print(benchlib.format_table(rows, title))
+        print(f"load average: {result['load_average_start']} at the start, {result.get('load_average_end')} at the end")
 
-    result = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "database": args.db,
-        "requested_scale": {"customers": args.customers, "orders": args.orders},
-        "sections": {},
-    }
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        if "ecrm.rfm.score" not in env:
-            sys.exit(f"ecrm_addon is not installed in {args.db} (see bench/README.md)")
-        result["machine"] = machine_info(cr)
-        have = generate.existing_scale(env)
-        if args.regenerate or have[0] != args.customers:
-            if any(have):
-                print(f"deleting generated data ({have[0]:,} customers, {have[1]:,} orders)", flush=True)
-                generate.delete_generated(env)
-                cr.commit()
-            print(f"generating {args.customers:,} customers and about {args.orders:,} orders ...", flush=True)
-            t0 = time.perf_counter()
-            result["generated"] = generate.generate(env, args.customers, args.orders, seed=args.seed)
-            cr.commit()
-            result["generated"]["total_s"] = time.perf_counter() - t0
-            print(f"generated in {result['generated']['total_s']:.0f} s: {result['generated']}", flush=True)
-        cr.execute("SELECT count(*) FROM account_move WHERE ref = 'bench' AND move_type = 'out_refund'")
-        refunds = cr.fetchone()[0]
-        customers, orders = generate.existing_scale(env)
-        result["scale"] = {"customers": customers, "orders": orders, "invoices": orders, "refunds": refunds}
-        problems = generate.spot_check(env)
-        result["orm_spot_check"] = {"ok": not problems, "problems": problems}
-        cr.commit()
-        if args.generate_only:
-            print(f"data ready: {result['scale']}, ORM spot check {problems or 'ok'}")
-            return
-
-        rows = [("scale", f"{customers:,} customers, {orders:,} orders (+ invoices), {refunds:,} refunds")]
-        rows.append(("ORM reads generated records back", "ok" if not problems else f"{len(problems)} MISMATCHES"))
-        for name in args.sections:
-            module = __import__(name)
-            print(f"running section {name} ...", flush=True)
-            section = module.run(env, args)
-            cr.commit()
-            result["sections"][name] = section
-            rows.extend(module.table_rows(section))
-    result["max_rss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-    width = max(len(label) for label, _value in rows)
-    print()
-    print(f"ecrm_addon benchmark, {result['date']}, {result['machine'].get('cpu_model', '')}")
-    print("-" * (width + 60))
-    for label, value in rows:
-        print(f"{label:<{width}}  {value}")
-    print("-" * (width + 60))
-
-    output = (
-        Path(args.output)
-        if args.output
-        else HERE / "results" / (f"{datetime.date.today():%Y%m%d}-{customers}x{orders}.json")
-    )
+    if args.generate_only:
+        return
+    if args.scales:
+        (small, _rows), (large, _rows2) = runs
+        grown = benchlib.growth(small, large)
+        print()
+        print(benchlib.format_table(benchlib.growth_rows(small, large, grown), "growth between the two scales"))
+        document = {"mode": "scales", "runs": [small, large], "growth": grown}
+        default = f"{datetime.date.today():%Y%m%d}-scales-{small['scale']['customers']}-{large['scale']['customers']}"
+    else:
+        document = runs[0][0]
+        default = f"{datetime.date.today():%Y%m%d}-{document['scale']['customers']}x{document['scale']['orders']}"
+    if args.update:
+        output = Path(args.update)
+        existing = json.loads(output.read_text(encoding="utf-8")) if output.exists() else {}
+        document = benchlib.merge_results(existing, document, args.sections)
+        document["targets_summary"] = benchlib.targets_summary(document["sections"])
+        print()
+        rows = all_rows(document) + benchlib.targets_rows(document["targets_summary"])
+        print(benchlib.format_table(rows, f"merged into {output}"))
+    else:
+        output = Path(args.output) if args.output else HERE / "results" / f"{default}.json"
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    output.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"written {output}")
 
 

@@ -1,0 +1,239 @@
+"""The benchmark runner's pure parts: scales, sections, ratios, merging
+results into an existing JSON, growth between two scales, the table.
+
+No Odoo and no database: bench/benchlib.py and bench/run.py's argument
+parsing import nothing of Odoo.
+"""
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import benchlib  # noqa: E402
+
+
+def _load_runner():
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+runner = _load_runner()
+
+
+# --- scales and sections -------------------------------------------------------
+
+
+def test_parse_scale_reads_customers_and_orders():
+    assert benchlib.parse_scale("100000,1000000") == (100000, 1000000)
+    assert benchlib.parse_scale(" 10_000 , 100_000 ") == (10000, 100000)
+
+
+@pytest.mark.parametrize("text", ["100000", "a,b", "10,5", "0,10", "1,2,3", "-1,10"])
+def test_parse_scale_rejects_bad_input(text):
+    with pytest.raises(ValueError, match="scale"):
+        benchlib.parse_scale(text)
+
+
+def test_parse_scales_gives_two_scales_smaller_first():
+    assert benchlib.parse_scales("100000,1000000:10000,100000") == [(10000, 100000), (100000, 1000000)]
+
+
+@pytest.mark.parametrize("text", ["10000,100000", "10,100:20,200:30,300", "10,100:10,100"])
+def test_parse_scales_needs_two_different_scales(text):
+    with pytest.raises(ValueError, match="scales"):
+        benchlib.parse_scales(text)
+
+
+def test_parse_sections_keeps_order_and_drops_repeats():
+    assert benchlib.parse_sections("pressure,rfm,pressure", ["rfm", "pressure"]) == ["pressure", "rfm"]
+
+
+def test_parse_sections_names_the_unknown_ones():
+    with pytest.raises(ValueError, match="unknown sections: nope"):
+        benchlib.parse_sections("rfm,nope", ["rfm"])
+
+
+def test_default_volumes_follow_the_scale_unless_given():
+    assert benchlib.default_volumes(100000, 1000000) == {
+        "customers": 100000,
+        "orders": 1000000,
+        "interactions": 2000000,
+        "cases": 200000,
+    }
+    assert benchlib.default_volumes(10, 100, interactions=5, cases=0)["cases"] == 0
+
+
+# --- ratios and formatting -------------------------------------------------------
+
+
+def test_ratio_is_none_when_it_cannot_be_computed():
+    assert benchlib.ratio(4.0, 2.0) == 2.0
+    assert benchlib.ratio(1.0, 0) is None
+    assert benchlib.ratio(None, 2.0) is None
+    assert benchlib.ratio(1.0, None) is None
+
+
+def test_fmt_seconds_picks_the_unit():
+    assert benchlib.fmt_seconds(0.0123) == "12.3 ms"
+    assert benchlib.fmt_seconds(4.039) == "4.04 s"
+    assert benchlib.fmt_seconds(1200) == "20.0 min"
+    assert benchlib.fmt_seconds(None) == "n/a"
+
+
+def test_fmt_ratio_rounds_large_ratios():
+    assert benchlib.fmt_ratio(3.8168) == "3.82x"
+    assert benchlib.fmt_ratio(1234.4) == "1,234x"
+    assert benchlib.fmt_ratio(None) == "n/a"
+    assert benchlib.fmt_ratio(0.00012) == "0.012 %"
+
+
+def test_fmt_bytes_picks_the_unit():
+    assert benchlib.fmt_bytes(512) == "512 B"
+    assert benchlib.fmt_bytes(92603) == "90.4 KiB"
+    assert benchlib.fmt_bytes(43828958) == "41.8 MiB"
+
+
+def test_verdict_and_checks():
+    assert benchlib.verdict(benchlib.check_max(3.8, 4.0)) == "met"
+    assert benchlib.verdict(benchlib.check_min(29.0, 100.0)) == "MISSED"
+    assert benchlib.verdict(benchlib.check_max(None, 4.0)) == "no bound"
+
+
+def test_format_table_aligns_columns_between_rules():
+    text = benchlib.format_table([("a", "1"), ("longer label", "22", "x")], "title")
+    lines = text.splitlines()
+    assert lines[0] == "title"
+    assert lines[1] == lines[-1] and set(lines[1]) == {"-"}
+    assert lines[2].index("1") == lines[3].index("22") == len("longer label") + 2
+
+
+# --- merging and growth -------------------------------------------------------
+
+
+def _result(scale, sections, notes=()):
+    return {"date": "d", "scale": scale, "machine": {"cpus": 2}, "sections": sections, "notes": list(notes)}
+
+
+def test_merge_replaces_only_the_sections_run():
+    existing = _result({"customers": 10, "orders": 100}, {"rfm": {"refresh_s": 1.0}, "pressure": {"filter_s": 2.0}})
+    new = _result({"customers": 10, "orders": 100}, {"pressure": {"filter_s": 0.5}}, ["re-run"])
+    new["date"] = "later"
+    merged = benchlib.merge_results(existing, new, ["pressure"])
+    assert merged["sections"] == {"rfm": {"refresh_s": 1.0}, "pressure": {"filter_s": 0.5}}
+    assert merged["date"] == "later"
+    assert merged["notes"] == ["re-run"]
+    assert merged["updated_sections"] == ["pressure"]
+    assert existing["sections"]["pressure"] == {"filter_s": 2.0}  # the input is left alone
+
+
+def test_merge_into_nothing_starts_a_result():
+    new = _result({"customers": 10, "orders": 100}, {"rfm": {"refresh_s": 1.0}})
+    assert benchlib.merge_results({}, new, ["rfm"])["sections"] == {"rfm": {"refresh_s": 1.0}}
+
+
+def test_merge_refuses_another_scale():
+    existing = _result({"customers": 10, "orders": 100}, {})
+    new = _result({"customers": 20, "orders": 100}, {"rfm": {}})
+    with pytest.raises(ValueError, match="another scale"):
+        benchlib.merge_results(existing, new, ["rfm"])
+
+
+def test_growth_compares_each_timing_with_the_data_growth():
+    small = _result(
+        {"customers": 10, "orders": 100, "cases": 20},
+        {"rfm": {"refresh_s": 1.0, "idiom_detail": {"read_group_s": 0.5}, "count": 3, "flag_s": True}},
+    )
+    large = _result(
+        {"customers": 100, "orders": 1000, "cases": 200},
+        {"rfm": {"refresh_s": 8.0, "idiom_detail": {"read_group_s": 5.0}, "count": 30, "flag_s": False}},
+    )
+    grown = benchlib.growth(small, large)
+    assert grown["data"] == {"customers": 10.0, "orders": 10.0, "cases": 10.0}
+    assert grown["sections"] == {"rfm": {"refresh_s": 8.0, "idiom_detail.read_group_s": 10.0}}
+    rows = benchlib.growth_rows(small, large, grown)
+    assert rows[0] == ("", "10 / 100", "100 / 1,000", "growth")
+    assert ("rfm: refresh_s", "1.00 s", "8.00 s", "8.00x") in rows
+
+
+# --- the runner's arguments -------------------------------------------------------
+
+
+def test_runner_defaults_run_every_section_at_100k():
+    args = runner.parse_args(["--db", "x"])
+    assert (args.customers, args.orders) == (100000, 1000000)
+    assert args.sections == list(runner.SECTIONS)
+    assert "api" in args.sections
+    assert runner.database_names(args) == ["x"]
+
+
+def test_runner_scales_get_one_database_each():
+    args = runner.parse_args(["--db", "b", "--scales", "100000,1000000:10000,100000"])
+    assert args.scale_list == [(10000, 100000), (100000, 1000000)]
+    assert runner.database_names(args) == ["b_10000", "b_100000"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--sections", "rfm,bogus"],
+        ["--scale", "10"],
+        ["--scales", "10,100:100,1000", "--update", "x.json"],
+        ["--repeat", "0"],
+    ],
+)
+def test_runner_rejects_bad_arguments(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        runner.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_runner_api_section_is_a_slot_for_bench_load():
+    assert runner.SECTIONS["api"] == "load"
+    assert runner.section_available("api") == (BENCH / "load.py").is_file()
+    assert runner.section_available("rfm")
+
+
+def test_runner_help_runs_without_odoo():
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--update" in result.stdout and "--scales" in result.stdout
+
+
+# --- targets next to the measures -------------------------------------------------------
+
+
+def test_targets_summary_gives_each_issue_target_its_verdict():
+    sections = {
+        "rfm": {
+            "refresh_over_floor": 3.8,
+            "idiom_over_refresh": 29.0,
+            "meets_targets": {"refresh_over_floor": True, "idiom_over_refresh": False},
+        },
+        "pressure": {"filter_over_recipients": 18.0, "filter_queries": 4, "meets_targets": {"filter_queries": True}},
+        "escalation": {"error": "boom"},
+    }
+    rows = {row["what"]: row for row in benchlib.targets_summary(sections)}
+    assert rows["RFM refresh / floor"]["verdict"] == "met"
+    assert rows["RFM idiom / refresh"]["verdict"] == "MISSED"
+    assert rows["pressure filter / mailing's own recipient computation"]["verdict"] == "no bound"
+    assert rows["pressure filter / mailing's own recipient computation"]["measured"] == 18.0
+    assert rows["escalation cron none due / 1k due"]["verdict"] == "not run"
+    assert rows["360 form queries, biggest - small customer"]["verdict"] == "not run"
+    table = dict(benchlib.targets_rows(benchlib.targets_summary(sections)))
+    assert table["target #4: RFM idiom / refresh"] == "29x  (target >= 100x: MISSED)"
+
+
+def test_markdown_table_escapes_pipes():
+    text = benchlib.markdown_table([("a|b", "1")])
+    assert text.splitlines() == ["| Measure | Result |", "|---|---|", "| a\\|b | 1 |"]
