@@ -1,10 +1,23 @@
-from odoo import fields, models
+from odoo import fields, models, tools
 
 
 class AccountMove(models.Model):
     _name = "account.move"
     _inherit = ["account.move", "ecrm.case.document.mixin"]
     _ecrm_case_field = "invoice_id"
+
+    def init(self):
+        super().init()
+        # The customer 360 reads a customer's unpaid invoices by commercial
+        # partner, which Odoo does not index: without it every form open scans
+        # every invoice of the database.
+        tools.create_index(
+            self.env.cr,
+            "account_move_ecrm_commercial_partner_id_idx",
+            self._table,
+            ["commercial_partner_id"],
+            where="commercial_partner_id IS NOT NULL",
+        )
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
