@@ -149,3 +149,11 @@ class TestTranslationTemplate(TransactionCase):
         }
         missing = sorted(exported - template)
         self.assertFalse(missing, f"{len(missing)} terms missing from ecrm_addon.pot (scripts/i18n): {missing[:10]}")
+
+    def test_case_stages_and_rfm_segments_share_no_term(self):
+        """One English term gets one Spanish translation: a stage and a segment
+        need different words ("New" is the segment, Spanish "Nuevos")."""
+        stages = self.env["ecrm.case.stage"].with_context(lang="en_US").search([]).mapped("name")
+        segments = self.env["ecrm.rfm.segment"].with_context(lang="en_US").search([]).mapped("name")
+        self.assertFalse(set(stages) & set(segments))
+        self.assertIn("New", segments)
