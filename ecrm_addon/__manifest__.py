@@ -55,6 +55,11 @@
         "views/ecrm_rfm_segment_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        # overview (landing dashboard) and background jobs
+        "security/ecrm_dashboard_security.xml",
+        "data/ecrm_dashboard_data.xml",
+        "data/ecrm_case_mail_template_data.xml",
+        "views/ecrm_dashboard_views.xml",
         "views/ecrm_menus.xml",
     ],
     "assets": {

@@ -114,6 +114,7 @@ def main():
 
     customer = first_id("res.partner", [("name", "=", "Ana García López")])
     screens = {
+        "overview": "/odoo/action-ecrm_addon.ecrm_dashboard_action",
         "customers": "/odoo/action-ecrm_addon.res_partner_action_customers",
         "customer_360": f"/odoo/action-ecrm_addon.res_partner_action_customers/{customer}",
         "cases": "/odoo/action-ecrm_addon.ecrm_case_action",

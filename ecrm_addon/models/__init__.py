@@ -4,11 +4,13 @@ from . import ecrm_case
 from . import ecrm_case_category
 from . import ecrm_case_escalation
 from . import ecrm_case_stage
+from . import ecrm_dashboard
 from . import ecrm_demo
 from . import ecrm_duplicate_group
 from . import ecrm_escalation_level
 from . import ecrm_escalation_policy
 from . import ecrm_interaction
+from . import ecrm_job_request
 from . import ecrm_pressure_deferral
 from . import ecrm_pressure_rule
 from . import ecrm_pressure_simulation

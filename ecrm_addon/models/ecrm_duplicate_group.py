@@ -111,11 +111,10 @@ class EcrmDuplicateGroup(models.Model):
 
     @api.model
     def action_scan(self):
-        """Manager button: scan now and show the groups to review."""
+        """Manager button "Scan Now": wakes the daily scan up in the background
+        (the browser does not wait); the manager is notified when it is done."""
         self._ecrm_check_manager()
-        self._ecrm_scan()
-        action = self.env["ir.actions.act_window"]._for_xml_id("ecrm_addon.ecrm_duplicate_group_action")
-        return action
+        return self.env["ecrm.job.request"]._ecrm_request("duplicates")
 
     @api.model
     def _ecrm_scan_query(self, key_type):
@@ -183,4 +182,12 @@ class EcrmDuplicateGroup(models.Model):
 
     @api.model
     def _cron_ecrm_scan_duplicates(self):
+        requests = self.env["ecrm.job.request"]._ecrm_start("duplicates")
         self._ecrm_scan()
+        requests._ecrm_done(
+            "duplicates",
+            lambda env: env._(
+                "Duplicate scan done: %(count)s groups to review.",
+                count=env["ecrm.duplicate.group"].search_count([("state", "=", "open")]),
+            ),
+        )

@@ -852,32 +852,32 @@ class ResPartner(models.Model):
     @api.model
     def _cron_ecrm_compute_rfm(self):
         """Daily refresh, one company per slice, committed between slices outside
-        tests. A company another worker is refreshing is skipped (advisory lock)."""
+        tests. A company another worker is refreshing is skipped (advisory lock).
+        Whoever asked for it from the UI is told when it is done."""
+        requests = self.env["ecrm.job.request"]._ecrm_start("rfm")
         companies = self.env["res.company"].sudo().search([])
         cron = self.env["ir.cron"]
+        cron._notify_progress(done=0, remaining=len(companies))
+        if not modules.module.current_test:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
         for done, company in enumerate(companies, start=1):
             self._ecrm_compute_rfm_company(company)
             cron._notify_progress(done=done, remaining=len(companies) - done)
             if not modules.module.current_test:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+        requests._ecrm_done(
+            "rfm",
+            lambda env: env._("The RFM scores are up to date."),
+        )
         return True
 
     @api.model
     def action_ecrm_compute_rfm(self):
-        """ "Recompute now": wakes the daily cron up so that the browser does not wait."""
+        """ "Recompute now": wakes the daily cron up so that the browser does not wait;
+        the requester is notified when it is done."""
         if not self.env.user.has_group("ecrm_addon.group_ecrm_manager"):
             raise AccessError(self.env._("Only e-CRM managers can recompute the RFM scores."))
-        # sudo: managers may not read crons; triggering this one is all they get.
-        self.env.ref("ecrm_addon.ecrm_rfm_cron").sudo()._trigger()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "message": self.env._("The RFM scores are being recomputed; they will be up to date in a few minutes."),
-                "sticky": False,
-            },
-        }
+        return self.env["ecrm.job.request"]._ecrm_request("rfm")
 
     # --- Contact pressure ----------------------------------------------------
 

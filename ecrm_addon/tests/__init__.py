@@ -1,3 +1,4 @@
+from . import test_background_jobs
 from . import test_base_models
 from . import test_case_escalation
 from . import test_case_http
@@ -6,6 +7,7 @@ from . import test_case_late_delivery
 from . import test_case_reports
 from . import test_case_sla
 from . import test_customer_360
+from . import test_dashboard
 from . import test_duplicates
 from . import test_foundation
 from . import test_i18n

@@ -1,7 +1,7 @@
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
-// An agent opens the e-CRM app, finds a customer, reads the profile and its
+// An agent opens the e-CRM app (overview), finds a customer, reads the profile and its
 // e-CRM page, then opens a case from one of the customer's orders.
 registry.category("web_tour.tours").add("ecrm_agent_customer_tour", {
     url: "/odoo",
@@ -10,6 +10,15 @@ registry.category("web_tour.tours").add("ecrm_agent_customer_tour", {
         {
             content: "Open the e-CRM app",
             trigger: '.o_app[data-menu-xmlid="ecrm_addon.ecrm_menu_root"]',
+            run: "click",
+        },
+        {
+            content: "The app opens on the overview: cases figures are shown",
+            trigger: ".o_ecrm_dashboard .o_ecrm_tile_cases .fs-3",
+        },
+        {
+            content: "Open the customers from the RFM tile",
+            trigger: '.o_ecrm_dashboard .o_ecrm_tile_rfm a[name="action_open_customers"]',
             run: "click",
         },
         {
