@@ -112,9 +112,16 @@ class EcrmEscalationLevel(models.Model):
             subtype_xmlid="mail.mt_note",
         )
 
+    def _ecrm_webhook_key(self, case):
+        """The same for every call of this level on this case: a batch rolled
+        back after its webhook succeeded calls it again on the next run (at
+        least once), and the receiver drops the repeat by this key."""
+        return f"ecrm-case-{case.id}-level-{self.id}"
+
     def _ecrm_webhook_payload(self, case):
         return {
             "event": "ecrm.case.escalation",
+            "idempotency_key": self._ecrm_webhook_key(case),
             "level": self.name,
             "policy": self.policy_id.name,
             "case": {
@@ -135,7 +142,7 @@ class EcrmEscalationLevel(models.Model):
         response = requests.post(
             self.webhook_url,
             data=json.dumps(self._ecrm_webhook_payload(case)),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "Idempotency-Key": self._ecrm_webhook_key(case)},
             timeout=WEBHOOK_TIMEOUT,
         )
         response.raise_for_status()

@@ -16,10 +16,12 @@ class _Hook(BaseHTTPRequestHandler):
 
     statuses = []
     bodies = []
+    keys = []
 
     def do_POST(self):
         length = int(self.headers.get("Content-Length", 0))
         type(self).bodies.append(json.loads(self.rfile.read(length)))
+        type(self).keys.append(self.headers.get("Idempotency-Key"))
         status = type(self).statuses.pop(0) if type(self).statuses else 200
         self.send_response(status)
         self.end_headers()
@@ -196,6 +198,7 @@ class TestCaseEscalation(EcrmCaseCommon):
         self.addCleanup(server.shutdown)
         _Hook.statuses[:] = [500]
         _Hook.bodies[:] = []
+        _Hook.keys[:] = []
         self.level_warn.webhook_url = f"http://127.0.0.1:{server.server_port}/hook"
         with freeze_time("2026-11-20 16:00"):
             case = self.new_case()
@@ -209,6 +212,10 @@ class TestCaseEscalation(EcrmCaseCommon):
         self.assertEqual(case.escalation_level, 1)
         self.assertEqual(self.todo_count(case, self.watcher), 1)
         self.assertEqual([body["case"]["reference"] for body in _Hook.bodies], [case.name, case.name])
+        # a repeated call carries the same key, so that the receiver can drop it
+        key = f"ecrm-case-{case.id}-level-{self.level_warn.id}"
+        self.assertEqual(_Hook.keys, [key, key])
+        self.assertEqual([body["idempotency_key"] for body in _Hook.bodies], [key, key])
 
     def test_failure_mid_batch_leaves_only_that_case_for_next_run(self):
         self.level_warn.webhook_url = "http://127.0.0.1:9/hook"
