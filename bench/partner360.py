@@ -17,6 +17,7 @@ import tracemalloc
 from lxml import etree
 
 from odoo import fields
+from odoo.addons.ecrm_addon.models.res_partner import OPEN_DELIVERY_STATUSES, PENDING_PICKING_STATES
 
 # What the 360 reads, on the partner (the smart buttons, the e-CRM page and its timeline).
 FIELDS_360 = [
@@ -29,8 +30,6 @@ FIELDS_360 = [
     "ecrm_interaction_count",
     "ecrm_last_interaction_date",
 ]
-OPEN_DELIVERY_STATUSES = ("pending", "started", "partial")
-PENDING_PICKING_STATES = ("waiting", "confirmed", "assigned")
 # Issue #3 (identity and 360): "the number of SQL queries to open the form does
 # not grow with the customer's history" (the same for 10 and 2,000 orders).
 TARGETS = {"big_minus_small_queries_max": 0}

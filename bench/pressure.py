@@ -140,6 +140,7 @@ def run(env, options):
 
     # 1. The mailing's own recipient computation.
     recipients_times, res_ids = _timed(mailing._get_remaining_recipients, repeat, env)
+
     # 2. The addresses of those recipients, as the composer hands them over
     #    (a mailing on partners: their normalised email, each address once, as
     #    Odoo cancels the duplicates before the pressure filter sees them).
