@@ -48,14 +48,14 @@ def _reset_due(env, due):
         """,
         [generate.CASE_PREFIX + "%"],
     )
-    # the cases due before (and fired) get a future deadline again
+    # the cases fired before start again (their escalations are gone); those
+    # past their deadlines and not among the first ``due`` are moved ahead below
     cr.execute(
         """
         UPDATE ecrm_case SET next_escalation_at = response_deadline, escalation_level = 0
          WHERE name LIKE %s AND (next_escalation_at IS NULL OR escalation_level > 0)
-           AND response_deadline > %s
         """,
-        [generate.CASE_PREFIX + "%", now],
+        [generate.CASE_PREFIX + "%"],
     )
     cr.execute(
         """
@@ -75,10 +75,11 @@ def _reset_due(env, due):
     cr.execute(
         """
         WITH d AS (SELECT id FROM ecrm_case WHERE name LIKE %s ORDER BY id OFFSET %s)
-        UPDATE ecrm_case c SET next_escalation_at = %s + interval '1 day', response_deadline = %s + interval '1 day'
-          FROM d WHERE c.id = d.id AND c.next_escalation_at <= %s
+        UPDATE ecrm_case c SET next_escalation_at = %s + interval '1 day', response_deadline = %s + interval '1 day',
+                               resolution_deadline = GREATEST(c.resolution_deadline, %s + interval '2 days')
+          FROM d WHERE c.id = d.id AND (c.next_escalation_at <= %s OR c.resolution_deadline <= %s)
         """,
-        [generate.CASE_PREFIX + "%", due, now, now, now],
+        [generate.CASE_PREFIX + "%", due, now, now, now, now, now],
     )
     cr.commit()
     env.invalidate_all()

@@ -99,6 +99,14 @@ def count_cases(env, tag):
         return {row[0] for row in cr.fetchall()}
 
 
+def delete_cases(env, tag):
+    """The run's cases out of the database again (after counting them), so that
+    the sections and runs that follow see the generated data only."""
+    with env.registry.cursor() as cr:
+        cases = env(cr=cr, su=True)["ecrm.case"].with_context(active_test=False)
+        cases.search([("subject", "=like", f"{tag}%")]).unlink()
+
+
 # --- the server --------------------------------------------------------------------
 
 
@@ -330,6 +338,7 @@ def run(env, options):
         for kind, count in thread.errors.items():
             errors[kind] = errors.get(kind, 0) + count
     created = count_cases(env, tag)
+    delete_cases(env, tag)
     requests_done = len(latencies) + sum(count for kind, count in errors.items() if not kind.startswith("HTTP"))
 
     def ms(value):

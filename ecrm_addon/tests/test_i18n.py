@@ -115,6 +115,9 @@ class TestSpanish(TransactionCase):
         self.assertIn("En curso", sent.body)
         self.assertIn("Reclamación", sent.body)
         self.assertNotIn("In progress", sent.body)
+        # and so does the template's own text
+        self.assertIn("ahora se atiende con prioridad", sent.body)
+        self.assertNotIn("handled with priority", sent.body)
 
 
 @tagged("post_install", "-at_install")
