@@ -237,6 +237,10 @@ def stop_server(process):
 # --- the clients -------------------------------------------------------------------
 
 
+# Tries again after a connection error or timeout, with the same Idempotency-Key
+RETRIES = 2
+
+
 class Client(threading.Thread):
     """One API client: posts cases back to back until the deadline."""
 
@@ -252,7 +256,8 @@ class Client(threading.Thread):
         self.start_barrier = start_barrier
         self.latencies = []  # seconds, every request answered (any status)
         self.acknowledged = []  # case ids answered with 201
-        self.errors = {}  # kind -> count
+        self.errors = {}  # kind -> count, requests that failed on every try
+        self.retries = 0
 
     def _error(self, kind):
         self.errors[kind] = self.errors.get(kind, 0) + 1
@@ -270,24 +275,39 @@ class Client(threading.Thread):
                     "channel": "phone",
                 }
             )
-            started = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.request_timeout)
-            try:
-                conn.request("POST", API_PATH, body=body, headers=self.headers)
-                response = conn.getresponse()
-                payload = response.read()
-                elapsed = time.perf_counter() - started
-                self.latencies.append(elapsed)
-                if response.status == 201:
-                    self.acknowledged.append(json.loads(payload)["id"])
-                else:
-                    self._error(f"HTTP {response.status}")
-            except TimeoutError:
+            # the same Idempotency-Key on a retry: a request that created its case
+            # before its answer was lost gets that case back, not a second one
+            headers = dict(self.headers, **{"Idempotency-Key": f"{self.tag} {self.number}-{sequence}"})
+            for attempt in range(1 + RETRIES):
+                if attempt:
+                    self.retries += 1
+                if self._attempt(body, headers, last=attempt == RETRIES):
+                    break
+
+    def _attempt(self, body, headers, last):
+        """One POST; True when answered (any status), False on a connection
+        error or timeout, which is counted only when it is the ``last`` try."""
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.request_timeout)
+        try:
+            conn.request("POST", API_PATH, body=body, headers=headers)
+            response = conn.getresponse()
+            payload = response.read()
+            self.latencies.append(time.perf_counter() - started)
+            if response.status in (200, 201):  # 200: the case of an earlier try
+                self.acknowledged.append(json.loads(payload)["id"])
+            else:
+                self._error(f"HTTP {response.status}")
+            return True
+        except TimeoutError:
+            if last:
                 self._error("timeout")
-            except (OSError, http.client.HTTPException, ValueError, KeyError) as error:
+        except (OSError, http.client.HTTPException, ValueError, KeyError) as error:
+            if last:
                 self._error(type(error).__name__)
-            finally:
-                conn.close()
+        finally:
+            conn.close()
+        return False
 
 
 def percentile(sorted_values, fraction):
@@ -364,6 +384,7 @@ def run(env, options):
         },
         "errors": errors,
         "error_count": sum(errors.values()),
+        "retries": sum(thread.retries for thread in threads),
         "clients_stuck_after_deadline": stuck,
         "acknowledged": len(acknowledged),
         "acknowledged_distinct": len(set(acknowledged)),
@@ -390,7 +411,10 @@ def table_rows(result):
             "API load: latency p50 / p95 / p99 (max)",
             f"{latency['p50']} / {latency['p95']} / {latency['p99']} ms ({latency['max']} ms)",
         ),
-        ("API load: errors", f"{result['error_count']} ({errors})"),
+        (
+            "API load: errors (after retries)",
+            f"{result['error_count']} ({errors}); {result.get('retries', 0)} retries with the same Idempotency-Key",
+        ),
         (
             "API load: created == acknowledged",
             f"{'yes' if result['created_equals_acknowledged'] else 'NO'} "

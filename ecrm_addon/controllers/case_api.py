@@ -1,12 +1,17 @@
 import json
 import logging
 
+from psycopg2 import IntegrityError
+
 from odoo import http
 from odoo.exceptions import AccessError, ValidationError
 from odoo.http import request
 from odoo.tools import html_sanitize, plaintext2html
 
 from ..tools.case_payload import MAX_BODY_BYTES, PayloadError, parse_case_payload
+
+# Longest Idempotency-Key header accepted (a UUID is 36)
+MAX_REQUEST_KEY = 200
 
 _logger = logging.getLogger(__name__)
 
@@ -15,8 +20,11 @@ class EcrmCaseApi(http.Controller):
     """``POST /ecrm/api/v1/cases``: cases from call centres, chatbots and other
     outside channels, authenticated by an Odoo API key (bearer token)."""
 
-    def _json(self, status, payload):
-        return request.make_response(json.dumps(payload), headers=[("Content-Type", "application/json")], status=status)
+    def _json(self, status, payload, replayed=False):
+        headers = [("Content-Type", "application/json")]
+        if replayed:
+            headers.append(("Idempotent-Replayed", "true"))
+        return request.make_response(json.dumps(payload), headers=headers, status=status)
 
     def _api_user(self):
         header = request.httprequest.headers.get("Authorization", "")
@@ -47,22 +55,46 @@ class EcrmCaseApi(http.Controller):
             return refusal
         env = request.env
         raw = request.httprequest.get_data(cache=False)
+        replayed = False
         try:
             if len(raw) > MAX_BODY_BYTES:
                 raise PayloadError("payload too large", {"body": "too large"})
-            data = parse_case_payload(raw)
-            with env.cr.savepoint():
-                case = self._create_case(env, data)
+            request_key = self._request_key()
+            # a retry of a request that created its case: the same case, not a second one
+            case = env["ecrm.case"].search([("api_request_key", "=", request_key)], limit=1) if request_key else None
+            if case:
+                status, payload, replayed = 200, self._answer(case), True
+            else:
+                data = parse_case_payload(raw)
+                with env.cr.savepoint():
+                    case = self._create_case(env, data, request_key)
+                status, payload = 201, self._answer(case)
         except PayloadError as error:
             status = 413 if error.fields.get("body") == "too large" else 400
-            return self._json(status, {"error": error.message, "fields": error.fields})
+            payload = {"error": error.message, "fields": error.fields}
         except AccessError:
-            return self._json(403, {"error": "this API key's user may not create cases"})
+            status, payload = 403, {"error": "this API key's user may not create cases"}
+        except IntegrityError:
+            # the same key in a request still being processed: its case exists once that one commits
+            status, payload = 409, {"error": "a request with this Idempotency-Key is in progress; retry", "fields": {}}
         except ValidationError as error:
-            return self._json(400, {"error": str(error), "fields": {}})
-        return self._json(201, {"id": case.id, "reference": case.name, "partner_id": case.partner_id.id})
+            status, payload = 400, {"error": str(error), "fields": {}}
+        return self._json(status, payload, replayed=replayed)
 
-    def _create_case(self, env, data):
+    def _answer(self, case):
+        return {"id": case.id, "reference": case.name, "partner_id": case.partner_id.id}
+
+    def _request_key(self):
+        """The client's ``Idempotency-Key`` header, prefixed with the key's user
+        (two clients may pick the same key); None without one."""
+        key = (request.httprequest.headers.get("Idempotency-Key") or "").strip()
+        if not key:
+            return None
+        if len(key) > MAX_REQUEST_KEY:
+            raise PayloadError("invalid fields", {"Idempotency-Key": f"at most {MAX_REQUEST_KEY} characters"})
+        return f"{request.env.uid}:{key}"
+
+    def _create_case(self, env, data, request_key=None):
         Case = env["ecrm.case"]
         partner = Case._ecrm_find_or_create_partner(
             email=data.get("email"), phone=data.get("phone"), name=data.get("name")
@@ -75,6 +107,7 @@ class EcrmCaseApi(http.Controller):
             "channel": data["channel"],
             "partner_id": partner.id,
             "company_id": env.company.id,
+            "api_request_key": request_key or False,
         }
         if "priority" in data:
             vals["priority"] = data["priority"]

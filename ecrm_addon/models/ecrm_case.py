@@ -48,6 +48,18 @@ class EcrmCase(models.Model):
 
     name = fields.Char(string="Reference", readonly=True, copy=False, default="/", index="trigram")
     subject = fields.Char(required=True, tracking=True)
+    api_request_key = fields.Char(
+        string="API Request Key",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The Idempotency-Key the API client sent with the request that created the case "
+        "(prefixed with its user): a retry with the same key returns this case instead of a second one.",
+    )
+
+    _sql_constraints = [
+        ("api_request_key_unique", "UNIQUE(api_request_key)", "An API request key creates one case only."),
+    ]
     description = fields.Html(sanitize=True, sanitize_overridable=False)
     partner_id = fields.Many2one("res.partner", string="Customer", tracking=True, index=True)
     commercial_partner_id = fields.Many2one(

@@ -95,10 +95,12 @@ class TestCaseApi(HttpCase):
             {"partner_id": cls.customer.id, "order_line": [(0, 0, {"product_id": product.id})]}
         )
 
-    def post(self, body, key=None):
+    def post(self, body, key=None, request_key=None):
         headers = {"Content-Type": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
+        if request_key:
+            headers["Idempotency-Key"] = request_key
         data = body if isinstance(body, str | bytes) else json.dumps(body)
         return self.url_open(self.URL, data=data, headers=headers)
 
@@ -117,6 +119,40 @@ class TestCaseApi(HttpCase):
         self.assertEqual(body, {"id": case.id, "reference": case.name, "partner_id": self.customer.id})
         self.assertEqual((case.channel, case.priority, case.sale_order_id), ("api", "2", self.order))
         self.assertEqual(self.counts(), (before[0] + 1, before[1]))
+
+    def test_retry_with_the_same_request_key_returns_the_same_case(self):
+        before = self.counts()
+        body = {"subject": "Retried", "email": "api.customer@example.com"}
+        first = self.post(body, self.key, request_key="c0ffee-1")
+        self.assertEqual(first.status_code, 201, first.text)
+        again = self.post(body, self.key, request_key="c0ffee-1")
+        self.assertEqual(again.status_code, 200, again.text)
+        self.assertEqual(again.json(), first.json())
+        self.assertEqual(again.headers.get("Idempotent-Replayed"), "true")
+        self.assertEqual(self.counts(), (before[0] + 1, before[1]))
+        other = self.post(body, self.key, request_key="c0ffee-2")
+        self.assertEqual(other.status_code, 201)
+        self.assertNotEqual(other.json()["id"], first.json()["id"])
+
+    def test_request_key_is_per_api_user(self):
+        agent_2 = new_test_user(self.env, login="ecrm_api_agent_2", groups="ecrm_addon.group_ecrm_user")
+        key_2 = (
+            self.env["res.users.apikeys"]
+            .with_user(agent_2)
+            ._generate(None, "test", fields.Datetime.now() + timedelta(days=1))
+        )
+        body = {"subject": "Same key", "email": "api.customer@example.com"}
+        first = self.post(body, self.key, request_key="shared")
+        second = self.post(body, key_2, request_key="shared")
+        self.assertEqual((first.status_code, second.status_code), (201, 201))
+        self.assertNotEqual(first.json()["id"], second.json()["id"])
+
+    def test_overlong_request_key_is_400_and_creates_nothing(self):
+        before = self.counts()
+        response = self.post({"subject": "x", "phone": "+34 600 000 002"}, self.key, request_key="k" * 201)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("Idempotency-Key", response.json()["fields"])
+        self.assertEqual(self.counts(), before)
 
     def test_description_html_is_sanitised(self):
         response = self.post(
