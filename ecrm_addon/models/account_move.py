@@ -7,7 +7,7 @@ class AccountMove(models.Model):
     _ecrm_case_field = "invoice_id"
 
     def init(self):
-        super().init()
+        res = super().init()
         # The customer 360 reads a customer's unpaid invoices by commercial
         # partner, which Odoo does not index: without it every form open scans
         # every invoice of the database.
@@ -18,6 +18,7 @@ class AccountMove(models.Model):
             ["commercial_partner_id"],
             where="commercial_partner_id IS NOT NULL",
         )
+        return res
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
