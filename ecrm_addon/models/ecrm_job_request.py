@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.tools.misc import format_datetime
+from odoo.tools.misc import format_date, format_datetime
 
 # job code -> (cron xml id, label)
 JOBS = [("rfm", "RFM refresh"), ("duplicates", "Duplicate scan")]
@@ -117,4 +117,10 @@ class EcrmJobRequest(models.Model):
         last_run = max(filter(None, [cron.lastcall, last_done]), default=False)
         if last_run:
             return self.env._("Last run: %(date)s", date=format_datetime(self.env, last_run, dt_format="short"))
+        if job == "rfm":
+            # computed outside the cron (installation, a script): its latest reference date
+            dates = self.env["res.company"].sudo().search([]).mapped("ecrm_rfm_scored_date")
+            computed = max(filter(None, dates), default=False)
+            if computed:
+                return self.env._("Last run: %(date)s", date=format_date(self.env, computed))
         return self.env._("Never run")

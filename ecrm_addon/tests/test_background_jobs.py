@@ -117,6 +117,15 @@ class TestBackgroundJobs(TransactionCase):
         self.env["ecrm.duplicate.group"]._cron_ecrm_scan_duplicates()
         self.assertTrue(Request._ecrm_status("duplicates").startswith("Last run: "))
 
+    def test_rfm_computed_outside_the_cron_shows_its_last_run(self):
+        self.rfm_cron.lastcall = False
+        self.Request.search([("job", "=", "rfm")]).unlink()
+        self.env["res.company"].search([]).write({"ecrm_rfm_scored_date": False})
+        Request = self.Request.with_user(self.manager)
+        self.assertEqual(Request._ecrm_status("rfm"), "Never run")
+        self.env["res.partner"]._ecrm_compute_rfm()  # as the demo data does on installation
+        self.assertTrue(Request._ecrm_status("rfm").startswith("Last run: "))
+
     def test_request_during_a_run_says_it_runs_after_it(self):
         other = new_test_user(self.env, login="ecrm_job_manager_2", groups="ecrm_addon.group_ecrm_manager")
         self.env["ecrm.duplicate.group"].with_user(other).action_scan()
