@@ -1,4 +1,6 @@
+import threading
 from datetime import datetime
+from http.server import HTTPServer
 
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
@@ -6,6 +8,17 @@ from odoo.tests import TransactionCase, new_test_user
 
 class EcrmCaseCommon(TransactionCase):
     """A 9-17 Monday-Friday calendar (UTC), a default SLA policy and users."""
+
+    def serve_webhook(self, handler):
+        """A local HTTP server on loopback answering with ``handler``, stopped
+        when the test ends; returns its URL."""
+        server = HTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join)
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        return f"http://127.0.0.1:{server.server_port}/hook"
 
     @classmethod
     def setUpClass(cls):

@@ -1,6 +1,5 @@
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from unittest.mock import patch
 
 import requests
@@ -190,16 +189,11 @@ class TestCaseEscalation(EcrmCaseCommon):
         self.assertIn(self.customer, sent.partner_ids | case.message_partner_ids)
 
     def test_webhook_failure_is_retried_on_next_run(self):
-        server = HTTPServer(("127.0.0.1", 0), _Hook)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(thread.join)
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        url = self.serve_webhook(_Hook)
         _Hook.statuses[:] = [500]
         _Hook.bodies[:] = []
         _Hook.keys[:] = []
-        self.level_warn.webhook_url = f"http://127.0.0.1:{server.server_port}/hook"
+        self.level_warn.webhook_url = url
         with freeze_time("2026-11-20 16:00"):
             case = self.new_case()
         self.escalate("2026-11-23 11:00")

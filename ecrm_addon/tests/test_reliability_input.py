@@ -1,10 +1,9 @@
 import base64
 import json
 import re
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from freezegun import freeze_time
 
@@ -148,19 +147,14 @@ class TestConfigurationInput(EcrmCaseCommon):
                 Rule.create({"name": "Bad", "max_count": 3, **vals})
 
     def test_webhook_timeout_is_a_failed_level_retried_next_run(self):
-        server = HTTPServer(("127.0.0.1", 0), _SlowHook)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(thread.join)
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        url = self.serve_webhook(_SlowHook)
         # Odoo's test mode raises every outgoing request's timeout to 10 s: answer later than that
         _SlowHook.delay, _SlowHook.calls = 10.5, 0
         level = self.env["ecrm.escalation.level"].create(
             {
                 "name": "Hook",
                 "policy_id": self.policy.id,
-                "webhook_url": f"http://127.0.0.1:{server.server_port}/hook",
+                "webhook_url": url,
                 "notify_user_ids": [(6, 0, self.manager.ids)],
             }
         )
