@@ -2,3 +2,9 @@ from . import controllers
 from . import models
 from . import report
 from . import wizards
+
+
+def uninstall_hook(env):
+    """Drop what the RFM engine created outside the ORM (its log table and the
+    triggers on invoices, orders and contacts)."""
+    env["ecrm.rfm.score"]._rfm_uninstall_triggers()

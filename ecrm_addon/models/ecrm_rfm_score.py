@@ -43,6 +43,39 @@ def ecrm_empty_matches(operator, value, empty):
 
 RFM_PARTNER_FIELDS = list(RFM_SCORE_FIELDS)
 
+# Bumped when the engine stores its rows differently: the next run is then a
+# full one (see _rfm_settings_key).
+RFM_ENGINE_VERSION = 2
+# A daily run builds on the stored rows up to this many days after them;
+# further, the whole window is aggregated again.
+RFM_INCREMENTAL_MAX_DAYS = 31
+# The documents each source counts (``{row}``: their table alias, or OLD / NEW
+# in the triggers) and the columns whose change changes what they count.
+RFM_SOURCES = {
+    "invoice": {
+        "table": "account_move",
+        "counted": "{row}.state = 'posted' AND {row}.move_type IN ('out_invoice', 'out_refund')",
+        "columns": ("state", "move_type", "partner_id", "company_id", "invoice_date", "amount_untaxed_signed"),
+    },
+    "sale": {
+        "table": "sale_order",
+        "counted": "{row}.state = 'sale'",
+        "columns": (
+            "state",
+            "partner_id",
+            "company_id",
+            "date_order",
+            "amount_untaxed",
+            "currency_id",
+            "currency_rate",
+        ),
+    },
+}
+# The log of customers whose counted documents changed, filled by the triggers
+# below and consumed by the next run of their company. A plain table: no ORM
+# access to it, no access rights to give.
+RFM_TOUCHED_TABLE = "ecrm_rfm_touched"
+
 
 class EcrmRfmScore(models.Model):
     """The current RFM figures of one customer in one company.
@@ -95,6 +128,101 @@ class EcrmRfmScore(models.Model):
         # indexes of the first version of this table, which would defeat HOT updates
         for column in ("partner_id", "segment_id"):
             drop_index(self.env.cr, make_index_name(self._table, column), self._table)
+        self._rfm_install_triggers()
+
+    @api.model
+    def _rfm_install_triggers(self):
+        """The log of touched customers and the triggers that fill it: after
+        every change of a counted document (created, posted, cancelled, moved
+        to another customer or date, deleted, also by raw SQL such as Odoo's
+        partner merge) and of a contact's commercial partner. Row triggers,
+        called only for the rows their condition selects: a change of anything
+        else (a draft, a payment state) costs one comparison."""
+        cr = self.env.cr
+        table = SQL.identifier(RFM_TOUCHED_TABLE)
+        cr.execute(
+            SQL(
+                """
+                CREATE TABLE IF NOT EXISTS %(table)s (
+                    company_id int4 NOT NULL, partner_id int4 NOT NULL, source varchar);
+                CREATE INDEX IF NOT EXISTS %(index)s ON %(table)s (company_id);
+                CREATE OR REPLACE FUNCTION ecrm_rfm_touch_source() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP <> 'INSERT' AND OLD.partner_id IS NOT NULL AND OLD.company_id IS NOT NULL THEN
+                        INSERT INTO %(table)s (company_id, partner_id, source)
+                        VALUES (OLD.company_id, OLD.partner_id, TG_ARGV[0]);
+                    END IF;
+                    IF TG_OP <> 'DELETE' AND NEW.partner_id IS NOT NULL AND NEW.company_id IS NOT NULL
+                       AND (TG_OP = 'INSERT'
+                            OR (NEW.company_id, NEW.partner_id) IS DISTINCT FROM (OLD.company_id, OLD.partner_id)) THEN
+                        INSERT INTO %(table)s (company_id, partner_id, source)
+                        VALUES (NEW.company_id, NEW.partner_id, TG_ARGV[0]);
+                    END IF;
+                    RETURN NULL;
+                END $$;
+                CREATE OR REPLACE FUNCTION ecrm_rfm_touch_partner() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    INSERT INTO %(table)s (company_id, partner_id)
+                    SELECT company.id, moved.id
+                      FROM res_company company,
+                           (VALUES (OLD.commercial_partner_id), (NEW.commercial_partner_id)) moved(id)
+                     WHERE moved.id IS NOT NULL;
+                    RETURN NULL;
+                END $$;
+                DROP TRIGGER IF EXISTS ecrm_rfm_touch ON res_partner;
+                CREATE TRIGGER ecrm_rfm_touch AFTER UPDATE OF commercial_partner_id ON res_partner FOR EACH ROW
+                  WHEN (OLD.commercial_partner_id IS DISTINCT FROM NEW.commercial_partner_id)
+                  EXECUTE FUNCTION ecrm_rfm_touch_partner();
+                """,
+                table=table,
+                index=SQL.identifier(f"{RFM_TOUCHED_TABLE}_company_id_idx"),
+            )
+        )
+        for name, source in RFM_SOURCES.items():
+            columns = SQL(", ").join(SQL.identifier(column) for column in source["columns"])
+            old_columns = SQL(", ").join(SQL("OLD.%s", SQL.identifier(column)) for column in source["columns"])
+            new_columns = SQL(", ").join(SQL("NEW.%s", SQL.identifier(column)) for column in source["columns"])
+            cr.execute(
+                SQL(
+                    """
+                    DROP TRIGGER IF EXISTS ecrm_rfm_touch_insert ON %(source)s;
+                    CREATE TRIGGER ecrm_rfm_touch_insert AFTER INSERT ON %(source)s FOR EACH ROW
+                      WHEN (%(new_counted)s) EXECUTE FUNCTION ecrm_rfm_touch_source(%(name)s);
+                    DROP TRIGGER IF EXISTS ecrm_rfm_touch_update ON %(source)s;
+                    CREATE TRIGGER ecrm_rfm_touch_update AFTER UPDATE OF %(columns)s ON %(source)s FOR EACH ROW
+                      WHEN ((%(old_counted)s OR %(new_counted)s) AND (%(old)s) IS DISTINCT FROM (%(new)s))
+                      EXECUTE FUNCTION ecrm_rfm_touch_source(%(name)s);
+                    DROP TRIGGER IF EXISTS ecrm_rfm_touch_delete ON %(source)s;
+                    CREATE TRIGGER ecrm_rfm_touch_delete AFTER DELETE ON %(source)s FOR EACH ROW
+                      WHEN (%(old_counted)s) EXECUTE FUNCTION ecrm_rfm_touch_source(%(name)s);
+                    """,
+                    source=SQL.identifier(source["table"]),
+                    name=SQL(name),
+                    columns=columns,
+                    old=old_columns,
+                    new=new_columns,
+                    old_counted=SQL(source["counted"].format(row="OLD")),
+                    new_counted=SQL(source["counted"].format(row="NEW")),
+                )
+            )
+
+    @api.model
+    def _rfm_uninstall_triggers(self):
+        cr = self.env.cr
+        triggers = ("ecrm_rfm_touch", "ecrm_rfm_touch_insert", "ecrm_rfm_touch_update", "ecrm_rfm_touch_delete")
+        for table in ["res_partner"] + [source["table"] for source in RFM_SOURCES.values()]:
+            for trigger in triggers:
+                cr.execute(SQL("DROP TRIGGER IF EXISTS %s ON %s", SQL.identifier(trigger), SQL.identifier(table)))
+        cr.execute(
+            SQL(
+                """
+                DROP FUNCTION IF EXISTS ecrm_rfm_touch_source();
+                DROP FUNCTION IF EXISTS ecrm_rfm_touch_partner();
+                DROP TABLE IF EXISTS %s
+                """,
+                SQL.identifier(RFM_TOUCHED_TABLE),
+            )
+        )
 
     @api.depends("last_purchase_date", "company_id.ecrm_rfm_scored_date")
     def _compute_recency_days(self):
@@ -137,10 +265,13 @@ class EcrmRfmScore(models.Model):
         return company.ecrm_rfm_date or fields.Date.context_today(self.with_company(company))
 
     @api.model
-    def _rfm_source_sql(self, company, date_from, date_to):
+    def _rfm_source_sql(self, company, date_from, date_to, partners=None):
         """One row per purchase (or refund) of the company in [date_from, date_to]:
         ``partner_id`` (the commercial partner), ``date``, ``purchase`` (bool),
-        ``amount`` (untaxed, company currency; negative for refunds)."""
+        ``amount`` (untaxed, company currency; negative for refunds).
+        ``partners``: an SQL query of commercial partner ids to restrict to."""
+        source = RFM_SOURCES[company.ecrm_rfm_source]
+        restrict = SQL("AND p.commercial_partner_id IN (%s)", partners) if partners is not None else SQL()
         if company.ecrm_rfm_source == "sale":
             digits = company.currency_id.decimal_places
             return SQL(
@@ -155,15 +286,18 @@ class EcrmRfmScore(models.Model):
                   FROM sale_order so
                   JOIN res_partner p ON p.id = so.partner_id
                  WHERE so.company_id = %(company)s
-                   AND so.state = 'sale'
+                   AND %(counted)s
                    AND so.date_order >= %(start)s
                    AND so.date_order < %(stop)s
+                   %(restrict)s
                 """,
                 currency=company.currency_id.id,
                 digits=digits,
                 company=company.id,
+                counted=SQL(source["counted"].format(row="so")),
                 start=fields.Datetime.to_datetime(date_from),
                 stop=fields.Datetime.to_datetime(date_to + timedelta(days=1)),
+                restrict=restrict,
             )
         return SQL(
             """
@@ -174,19 +308,22 @@ class EcrmRfmScore(models.Model):
               FROM account_move am
               JOIN res_partner p ON p.id = am.partner_id
              WHERE am.company_id = %(company)s
-               AND am.state = 'posted'
-               AND am.move_type IN ('out_invoice', 'out_refund')
+               AND %(counted)s
                AND am.invoice_date BETWEEN %(start)s AND %(stop)s
+               %(restrict)s
             """,
             company=company.id,
+            counted=SQL(source["counted"].format(row="am")),
             start=date_from,
             stop=date_to,
+            restrict=restrict,
         )
 
     @api.model
-    def _rfm_aggregate_sql(self, company, date_from, date_to):
+    def _rfm_aggregate_sql(self, company, date_from, date_to, partners=None):
         """The one aggregate pass: frequency, last purchase and monetary per
-        commercial partner with at least one purchase in the window."""
+        commercial partner with at least one purchase in the window (of the
+        ``partners`` only, when given)."""
         return SQL(
             """
             SELECT src.partner_id,
@@ -197,63 +334,7 @@ class EcrmRfmScore(models.Model):
              GROUP BY src.partner_id
             HAVING COUNT(*) FILTER (WHERE src.purchase) > 0
             """,
-            source=self._rfm_source_sql(company, date_from, date_to),
-        )
-
-    @api.model
-    def _rfm_scored_sql(self, company, reference_date, date_from):
-        """Scores with the contract's tie-aware quintiles: ``1 + floor(5 * worse / n)``
-        where ``worse`` = the customers strictly worse; then the first segment in
-        sequence order whose ranges hold.
-
-        Last purchase dates and frequencies take few distinct values: their
-        ``worse`` counts come from a running sum over the distinct values (a
-        hash aggregate and a sort of a few hundred rows) rather than a rank
-        over every customer; only the monetary value needs the full rank."""
-        return SQL(
-            """
-            WITH agg AS MATERIALIZED (%(aggregate)s),
-            total AS (SELECT COUNT(*) AS n FROM agg),
-            by_date AS (
-                SELECT last_purchase_date,
-                       1 + 5 * (SUM(customers) OVER (ORDER BY last_purchase_date) - customers)::bigint
-                           / total.n AS score
-                  FROM (SELECT last_purchase_date, COUNT(*) AS customers FROM agg GROUP BY last_purchase_date) d,
-                       total
-            ),
-            by_frequency AS (
-                SELECT frequency,
-                       1 + 5 * (SUM(customers) OVER (ORDER BY frequency) - customers)::bigint / total.n AS score
-                  FROM (SELECT frequency, COUNT(*) AS customers FROM agg GROUP BY frequency) f,
-                       total
-            ),
-            segment_map AS (
-                SELECT DISTINCT ON (r.v, f.v, m.v) r.v AS r, f.v AS f, m.v AS m, s.id AS segment_id
-                  FROM generate_series(1, 5) r(v)
-                 CROSS JOIN generate_series(1, 5) f(v)
-                 CROSS JOIN generate_series(1, 5) m(v)
-                  JOIN ecrm_rfm_segment s
-                    ON s.active
-                   AND r.v BETWEEN s.r_min AND s.r_max
-                   AND f.v BETWEEN s.f_min AND s.f_max
-                   AND m.v BETWEEN s.m_min AND s.m_max
-                 ORDER BY r.v, f.v, m.v, s.sequence, s.id
-            )
-            SELECT ranked.partner_id, ranked.last_purchase_date,
-                   (%(reference)s::date - ranked.last_purchase_date)::int AS recency_days,
-                   ranked.frequency::int AS frequency, ranked.monetary,
-                   bd.score::int AS r_score, bf.score::int AS f_score, ranked.m_score::int AS m_score,
-                   sm.segment_id
-              FROM (
-                    SELECT agg.*, 1 + (5 * (RANK() OVER (ORDER BY agg.monetary) - 1)) / total.n AS m_score
-                      FROM agg, total
-                   ) ranked
-              JOIN by_date bd ON bd.last_purchase_date = ranked.last_purchase_date
-              JOIN by_frequency bf ON bf.frequency = ranked.frequency
-              LEFT JOIN segment_map sm ON sm.r = bd.score AND sm.f = bf.score AND sm.m = ranked.m_score
-            """,
-            aggregate=self._rfm_aggregate_sql(company, date_from, reference_date),
-            reference=reference_date,
+            source=self._rfm_source_sql(company, date_from, date_to, partners),
         )
 
     @api.model
@@ -262,7 +343,257 @@ class EcrmRfmScore(models.Model):
         return reference_date, reference_date - timedelta(days=company.ecrm_rfm_window_days)
 
     @api.model
-    def _rfm_refresh_company(self, company):
+    def _rfm_settings_key(self, company):
+        """What a stored result depends on besides the source rows: a daily run
+        builds on the stored rows only when it is unchanged."""
+        return f"{RFM_ENGINE_VERSION}:{company.ecrm_rfm_source}:{company.ecrm_rfm_window_days}"
+
+    @api.model
+    def _rfm_incremental_window(self, company, reference_date):
+        """The dates whose purchases changed side since the stored run: the
+        ranges that left and entered the window, as (date_from, date_to)
+        pairs; None when the stored rows cannot be built on (never computed,
+        other settings, the reference date moved back or too far)."""
+        scored = company.ecrm_rfm_scored_date
+        if not scored or company.ecrm_rfm_scored_key != self._rfm_settings_key(company):
+            return None
+        step = (reference_date - scored).days
+        if step < 0 or step > RFM_INCREMENTAL_MAX_DAYS:
+            return None
+        if not step:
+            return []
+        window = timedelta(days=company.ecrm_rfm_window_days)
+        return [
+            (scored - window, reference_date - window - timedelta(days=1)),  # left the window
+            (scored + timedelta(days=1), reference_date),  # entered it
+        ]
+
+    @api.model
+    def _rfm_affected_sql(self, company, bands):
+        """The commercial partners a daily run aggregates again: those logged in
+        the ``touched`` CTE (the triggers' log, see ``_rfm_install_triggers``),
+        the commercial partners of the contacts logged, and the buyers of the
+        documents dated in ``bands`` (the dates that entered or left the window)."""
+        band_rows = [
+            SQL("SELECT partner_id FROM (%s) band", self._rfm_source_sql(company, start, stop)) for start, stop in bands
+        ]
+        return SQL(
+            """
+            WITH mine AS (SELECT partner_id FROM touched WHERE source IS NULL OR source = %(source)s)
+            SELECT partner_id FROM mine
+             UNION
+            SELECT p.commercial_partner_id FROM mine JOIN res_partner p ON p.id = mine.partner_id
+            %(bands)s
+            """,
+            source=company.ecrm_rfm_source,
+            bands=SQL("").join(SQL(" UNION %s", band) for band in band_rows),
+        )
+
+    @api.model
+    def _rfm_limits_sql(self, figures):
+        """The four quintile limits of each figure among the buyers of
+        ``figures`` (rows with ``last_purchase_date``, ``frequency``,
+        ``monetary``): columns r1..r4, f1..f4, m1..m4.
+
+        The contract's tie-aware score is ``1 + floor(5 * worse / n)``, ``worse``
+        = the buyers strictly worse. With ``c_k = ceil(k * n / 5)``, ``5 * worse
+        / n >= k`` exactly when the value is above the ``c_k``-th smallest one,
+        which ``percentile_disc`` returns at ``(c_k - 0.5) / n`` (clear of any
+        rounding). A score is then 1 + the number of limits below the value:
+        three sorts of the figures, no rank over the customers."""
+        return SQL(
+            """
+            WITH figures AS (%(figures)s),
+            fractions AS (
+                SELECT ARRAY[((n + 4) / 5 - 0.5) / n, ((2 * n + 4) / 5 - 0.5) / n,
+                             ((3 * n + 4) / 5 - 0.5) / n, ((4 * n + 4) / 5 - 0.5) / n]::float8[] AS k
+                  FROM (SELECT COUNT(*) AS n FROM figures) total
+                 WHERE n > 0
+            )
+            SELECT r[1] AS r1, r[2] AS r2, r[3] AS r3, r[4] AS r4, f[1] AS f1, f[2] AS f2, f[3] AS f3,
+                   f[4] AS f4, m[1] AS m1, m[2] AS m2, m[3] AS m3, m[4] AS m4
+              FROM (
+                    SELECT percentile_disc((SELECT k FROM fractions)) WITHIN GROUP (ORDER BY last_purchase_date) AS r,
+                           percentile_disc((SELECT k FROM fractions)) WITHIN GROUP (ORDER BY frequency) AS f,
+                           percentile_disc((SELECT k FROM fractions)) WITHIN GROUP (ORDER BY monetary) AS m
+                      FROM figures
+                   ) arrays
+            """,
+            figures=figures,
+        )
+
+    @api.model
+    def _rfm_segment_ids_sql(self):
+        """One row, ``ids``: the segment of each of the 125 score combinations
+        (the first active one in sequence order whose ranges hold), at index
+        ``(r - 1) * 25 + (f - 1) * 5 + m``."""
+        return SQL(
+            """
+            SELECT ARRAY(
+                SELECT (SELECT s.id FROM ecrm_rfm_segment s
+                         WHERE s.active
+                           AND r.v BETWEEN s.r_min AND s.r_max
+                           AND f.v BETWEEN s.f_min AND s.f_max
+                           AND m.v BETWEEN s.m_min AND s.m_max
+                         ORDER BY s.sequence, s.id LIMIT 1)
+                  FROM generate_series(1, 5) r(v), generate_series(1, 5) f(v), generate_series(1, 5) m(v)
+                 ORDER BY r.v, f.v, m.v
+            ) AS ids
+            """
+        )
+
+    @api.model
+    def _rfm_score_columns_sql(self, row):
+        """Columns ``r_score``, ``f_score``, ``m_score`` of the figures of the
+        row ``row`` (an alias), with the ``limits`` of the statement (NULL when
+        they are NULL)."""
+        return SQL(
+            """
+            1 + (%(row)s.last_purchase_date > limits.r1)::int + (%(row)s.last_purchase_date > limits.r2)::int
+              + (%(row)s.last_purchase_date > limits.r3)::int + (%(row)s.last_purchase_date > limits.r4)::int
+                AS r_score,
+            1 + (%(row)s.frequency > limits.f1)::int + (%(row)s.frequency > limits.f2)::int
+              + (%(row)s.frequency > limits.f3)::int + (%(row)s.frequency > limits.f4)::int AS f_score,
+            1 + (%(row)s.monetary > limits.m1)::int + (%(row)s.monetary > limits.m2)::int
+              + (%(row)s.monetary > limits.m3)::int + (%(row)s.monetary > limits.m4)::int AS m_score
+            """,
+            row=SQL.identifier(row),
+        )
+
+    @api.model
+    def _rfm_segment_sql(self, row):
+        """The segment of the scores of the row ``row``, from the ``segments`` of the statement."""
+        return SQL(
+            "segments.ids[(%(row)s.r_score - 1) * 25 + (%(row)s.f_score - 1) * 5 + %(row)s.m_score]",
+            row=SQL.identifier(row),
+        )
+
+    @api.model
+    def _rfm_scores_sql(self, company, reference_date, date_from):
+        """Read only: the rows a full run computes (partner_id, frequency,
+        last_purchase_date, monetary, r_score, f_score, m_score, segment_id)."""
+        return SQL(
+            """
+            WITH fresh AS MATERIALIZED (%(aggregate)s),
+            limits AS MATERIALIZED (%(limits)s),
+            segments AS MATERIALIZED (%(segments)s)
+            SELECT x.*, %(segment)s AS segment_id
+              FROM (SELECT n.partner_id, n.frequency::int, n.last_purchase_date, n.monetary, %(scores)s
+                      FROM fresh n, limits) x, segments
+            """,
+            aggregate=self._rfm_aggregate_sql(company, date_from, reference_date),
+            limits=self._rfm_limits_sql(SQL("SELECT * FROM fresh")),
+            segments=self._rfm_segment_ids_sql(),
+            scores=self._rfm_score_columns_sql("n"),
+            segment=self._rfm_segment_sql("x"),
+        )
+
+    @api.model
+    def _rfm_changes_sql(self, company, reference_date, date_from, bands):
+        """CTEs ``fresh``, ``limits``, ``segments`` and ``changes``: the new
+        state of every customer whose stored row this run changes (row_id,
+        partner_id, figures, scores, segment_id, gone, and the stored
+        old_frequency, old_segment_id, old_monetary). Unchanged customers are
+        not in it.
+
+        ``bands`` None: a full run, the aggregate over the whole window.
+        Otherwise a daily run: only the customers of ``_rfm_affected_sql`` are
+        aggregated again; every other customer keeps its stored figures, and
+        only the scores of those the new limits move change."""
+        stored = SQL("SELECT * FROM ecrm_rfm_score WHERE company_id = %s", company.id)
+        reaggregated = SQL(
+            """
+            SELECT x.*, %(segment)s AS segment_id
+              FROM (
+                    SELECT o.id AS row_id, COALESCE(n.partner_id, o.partner_id) AS partner_id,
+                           n.last_purchase_date, n.frequency::int AS frequency, n.monetary, %(scores)s,
+                           n.partner_id IS NULL AS gone, COALESCE(o.frequency, 0) AS old_frequency,
+                           o.segment_id AS old_segment_id, COALESCE(o.monetary, 0) AS old_monetary,
+                           o.last_purchase_date AS old_last_purchase_date, o.frequency AS old_figure_frequency,
+                           o.monetary AS old_figure_monetary, o.r_score AS old_r_score, o.f_score AS old_f_score,
+                           o.m_score AS old_m_score
+                      FROM fresh n
+                      FULL JOIN (%(stored)s) o ON o.partner_id = n.partner_id
+                      LEFT JOIN limits ON n.partner_id IS NOT NULL
+                   ) x, segments
+             WHERE (x.last_purchase_date, x.frequency, x.monetary, x.r_score, x.f_score, x.m_score, %(segment)s)
+                   IS DISTINCT FROM
+                   (x.old_last_purchase_date, x.old_figure_frequency, x.old_figure_monetary, x.old_r_score,
+                    x.old_f_score, x.old_m_score, x.old_segment_id)
+            """,
+            scores=self._rfm_score_columns_sql("n"),
+            segment=self._rfm_segment_sql("x"),
+            stored=(stored if bands is None else SQL("%s AND partner_id IN (SELECT partner_id FROM affected)", stored)),
+        )
+        # the columns of ``changes``, whichever branch the row comes from
+        reaggregated = SQL(
+            """
+            SELECT row_id, partner_id, last_purchase_date, frequency, monetary, r_score, f_score, m_score,
+                   segment_id, gone, old_frequency, old_segment_id, old_monetary
+              FROM (%s) reaggregated
+            """,
+            reaggregated,
+        )
+        segments = self._rfm_segment_ids_sql()
+        if bands is None:
+            return SQL(
+                """
+                fresh AS MATERIALIZED (%(aggregate)s),
+                limits AS MATERIALIZED (%(limits)s),
+                segments AS MATERIALIZED (%(segments)s),
+                changes AS MATERIALIZED (%(reaggregated)s)
+                """,
+                aggregate=self._rfm_aggregate_sql(company, date_from, reference_date),
+                limits=self._rfm_limits_sql(SQL("SELECT * FROM fresh")),
+                segments=segments,
+                reaggregated=reaggregated,
+            )
+        return SQL(
+            """
+            affected AS MATERIALIZED (%(affected)s),
+            fresh AS MATERIALIZED (%(aggregate)s),
+            kept AS NOT MATERIALIZED (
+                SELECT * FROM (%(stored)s) o
+                 WHERE NOT EXISTS (SELECT 1 FROM affected a WHERE a.partner_id = o.partner_id)
+            ),
+            limits AS MATERIALIZED (%(limits)s),
+            segments AS MATERIALIZED (%(segments)s),
+            changes AS MATERIALIZED (
+                SELECT x.row_id, x.partner_id, x.last_purchase_date, x.frequency, x.monetary,
+                       x.r_score, x.f_score, x.m_score, %(segment)s AS segment_id, FALSE AS gone,
+                       x.frequency AS old_frequency, x.old_segment_id, x.monetary AS old_monetary
+                  FROM (
+                        SELECT o.id AS row_id, o.partner_id, o.last_purchase_date, o.frequency, o.monetary,
+                               %(scores)s, o.r_score AS old_r_score, o.f_score AS old_f_score,
+                               o.m_score AS old_m_score, o.segment_id AS old_segment_id
+                          FROM kept o, limits
+                       ) x, segments
+                 WHERE (x.r_score, x.f_score, x.m_score, %(segment)s)
+                       IS DISTINCT FROM (x.old_r_score, x.old_f_score, x.old_m_score, x.old_segment_id)
+                 UNION ALL
+                %(reaggregated)s
+            )
+            """,
+            affected=self._rfm_affected_sql(company, bands),
+            aggregate=self._rfm_aggregate_sql(
+                company, date_from, reference_date, SQL("SELECT partner_id FROM affected")
+            ),
+            stored=stored,
+            limits=self._rfm_limits_sql(
+                SQL(
+                    """SELECT last_purchase_date, frequency, monetary FROM kept
+                        UNION ALL
+                       SELECT last_purchase_date, frequency, monetary FROM fresh"""
+                )
+            ),
+            segments=segments,
+            scores=self._rfm_score_columns_sql("o"),
+            segment=self._rfm_segment_sql("x"),
+            reaggregated=reaggregated,
+        )
+
+    @api.model
+    def _rfm_refresh_company(self, company, full=False):
         """Recompute the scores of one company, set-based, in one statement
         that compares the new scores with the stored rows and writes only the
         difference:
@@ -276,10 +607,15 @@ class EcrmRfmScore(models.Model):
         - the segment-migration matrix of the run (ecrm.rfm.migration), every
           cell including the customers who kept their segment.
 
-        A second run for the same reference date keeps the state before the
-        first one as "previous", so the date's moves are never lost. Returns
-        False without doing anything when another transaction is refreshing
-        the same company (it holds the advisory lock), else True.
+        A daily run aggregates again only the customers whose purchases
+        changed since the stored run and rescores only those the new limits
+        move (see ``_rfm_changes_sql``); ``full``, a first run, other settings
+        or a reference date moved back aggregate the whole window. Both give
+        the same rows. A second run for the same reference date keeps the
+        state before the first one as "previous", so the date's moves are
+        never lost. Returns False without doing anything when another
+        transaction is refreshing the same company (it holds the advisory
+        lock), else True.
         """
         cr = self.env.cr
         cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s, %s)", RFM_LOCK_KEY, company.id))
@@ -289,16 +625,17 @@ class EcrmRfmScore(models.Model):
         for model in ("res.partner", "account.move", "sale.order", "ecrm.rfm.segment", "ecrm.rfm.score"):
             self.env[model].flush_model()
         reference_date, date_from = self._rfm_window(company)
+        bands = None if full else self._rfm_incremental_window(company, reference_date)
         cr.execute(
             SQL(
                 """
-                WITH scored AS MATERIALIZED (%(scored)s),
-                stored AS (
-                    SELECT id, partner_id, last_purchase_date, frequency, monetary,
-                           r_score, f_score, m_score, segment_id
-                      FROM ecrm_rfm_score
+                WITH touched AS (
+                    -- the log is consumed by every run: a full one does not need it
+                    DELETE FROM ecrm_rfm_touched
                      WHERE company_id = %(company)s
+                 RETURNING partner_id, source
                 ),
+                %(changes)s,
                 earlier_today AS (
                     -- history rows of a run of the same date: their "before" is the date's
                     SELECT partner_id, segment_id, previous_segment_id, previous_monetary
@@ -306,22 +643,13 @@ class EcrmRfmScore(models.Model):
                      WHERE company_id = %(company)s AND date = %(reference)s
                 ),
                 diff AS MATERIALIZED (
-                    SELECT COALESCE(n.partner_id, o.partner_id) AS partner_id, o.id AS row_id,
-                           n.partner_id IS NULL AS gone, COALESCE(o.frequency, 0) AS old_frequency,
-                           n.last_purchase_date, n.recency_days, n.frequency, n.monetary,
-                           n.r_score, n.f_score, n.m_score, n.segment_id,
+                    SELECT c.*, (%(reference)s::date - c.last_purchase_date)::int AS recency_days,
                            CASE WHEN t.partner_id IS NOT NULL THEN t.previous_segment_id
-                                ELSE o.segment_id END AS previous_segment_id,
+                                ELSE c.old_segment_id END AS previous_segment_id,
                            CASE WHEN t.partner_id IS NOT NULL THEN t.previous_monetary
-                                ELSE COALESCE(o.monetary, 0) END AS previous_monetary,
-                           (o.last_purchase_date, o.frequency, o.monetary, o.r_score, o.f_score, o.m_score,
-                            o.segment_id)
-                           IS DISTINCT FROM
-                           (n.last_purchase_date, n.frequency, n.monetary, n.r_score, n.f_score, n.m_score,
-                            n.segment_id) AS changed
-                      FROM scored n
-                      FULL JOIN stored o ON o.partner_id = n.partner_id
-                      LEFT JOIN earlier_today t ON t.partner_id = COALESCE(n.partner_id, o.partner_id)
+                                ELSE c.old_monetary END AS previous_monetary
+                      FROM changes c
+                      LEFT JOIN earlier_today t ON t.partner_id = c.partner_id
                 ),
                 inserted AS (
                     INSERT INTO ecrm_rfm_score (
@@ -338,10 +666,13 @@ class EcrmRfmScore(models.Model):
                            frequency = d.frequency, monetary = d.monetary, r_score = d.r_score,
                            f_score = d.f_score, m_score = d.m_score, segment_id = d.segment_id
                       FROM diff d
-                     WHERE row.id = d.row_id AND d.changed AND NOT d.gone
+                     WHERE row.id = d.row_id AND NOT d.gone
+                       -- through the primary key: the planner cannot know how few rows change
+                       AND row.id = ANY(ARRAY(SELECT row_id FROM diff WHERE row_id IS NOT NULL AND NOT gone))
                 ),
                 deleted AS (
-                    DELETE FROM ecrm_rfm_score row USING diff d WHERE row.id = d.row_id AND d.gone
+                    DELETE FROM ecrm_rfm_score row
+                     WHERE row.id = ANY(ARRAY(SELECT row_id FROM diff WHERE row_id IS NOT NULL AND gone))
                 ),
                 history AS (
                     INSERT INTO ecrm_rfm_snapshot AS h (
@@ -352,7 +683,7 @@ class EcrmRfmScore(models.Model):
                            COALESCE(m_score, 0), segment_id, previous_segment_id, previous_monetary
                       FROM diff
                      -- a zeroed row left by an older version of the engine is not a move
-                     WHERE changed AND NOT (gone AND old_frequency = 0)
+                     WHERE NOT (gone AND old_frequency = 0)
                     ON CONFLICT (company_id, date, partner_id) DO UPDATE SET
                         recency_days = EXCLUDED.recency_days, frequency = EXCLUDED.frequency,
                         monetary = EXCLUDED.monetary, r_score = EXCLUDED.r_score, f_score = EXCLUDED.f_score,
@@ -361,36 +692,62 @@ class EcrmRfmScore(models.Model):
                 replaced_matrix AS (
                     DELETE FROM ecrm_rfm_migration WHERE company_id = %(company)s AND date = %(reference)s
                 )
+                -- every cell: each stored customer in its segment, then the moves
+                -- (those of this run, and those of an earlier run of the date)
+                -- instead of the rows they change
                 INSERT INTO ecrm_rfm_migration (
                     company_id, date, previous_segment_id, segment_id, customer_count, monetary, previous_monetary)
                 SELECT %(company)s, %(reference)s, previous_segment_id, segment_id,
-                       COUNT(*), SUM(monetary), SUM(previous_monetary)
+                       SUM(customers), SUM(monetary), SUM(previous_monetary)
                   FROM (
-                        SELECT previous_segment_id, segment_id, COALESCE(monetary, 0) AS monetary, previous_monetary
+                        SELECT segment_id AS previous_segment_id, segment_id, COUNT(*) AS customers,
+                               SUM(monetary) AS monetary, SUM(monetary) AS previous_monetary
+                          FROM ecrm_rfm_score
+                         WHERE company_id = %(company)s
+                         GROUP BY segment_id
+                         UNION ALL
+                        SELECT o.segment_id, o.segment_id, -1, -o.monetary, -o.monetary
+                          FROM ecrm_rfm_score o
+                         WHERE o.id = ANY(ARRAY(
+                                   SELECT row_id FROM diff WHERE row_id IS NOT NULL
+                                    UNION
+                                   SELECT o2.id FROM earlier_today t
+                                     JOIN ecrm_rfm_score o2
+                                       ON o2.partner_id = t.partner_id AND o2.company_id = %(company)s))
+                         UNION ALL
+                        SELECT previous_segment_id, segment_id, 1, COALESCE(monetary, 0), previous_monetary
                           FROM diff
                          WHERE NOT (gone AND old_frequency = 0)
                          UNION ALL
-                        -- customers an earlier run of the date already took out of the window
-                        SELECT t.previous_segment_id, NULL, 0, t.previous_monetary
+                        -- moved by an earlier run of the date, left as they are by this one
+                        SELECT t.previous_segment_id, o.segment_id, 1, o.monetary, t.previous_monetary
+                          FROM earlier_today t
+                          JOIN ecrm_rfm_score o ON o.partner_id = t.partner_id AND o.company_id = %(company)s
+                         WHERE NOT EXISTS (SELECT 1 FROM diff d WHERE d.partner_id = t.partner_id)
+                         UNION ALL
+                        -- taken out of the window by an earlier run of the date
+                        SELECT t.previous_segment_id, NULL, 1, 0, t.previous_monetary
                           FROM earlier_today t
                          WHERE t.segment_id IS NULL
                            AND NOT EXISTS (SELECT 1 FROM diff d WHERE d.partner_id = t.partner_id)
                        ) cells
                  GROUP BY previous_segment_id, segment_id
+                HAVING SUM(customers) > 0
                 """,
-                scored=self._rfm_scored_sql(company, reference_date, date_from),
+                changes=self._rfm_changes_sql(company, reference_date, date_from, bands),
                 company=company.id,
                 reference=reference_date,
             )
         )
         cr.execute(
             SQL(
-                "UPDATE res_company SET ecrm_rfm_scored_date = %s WHERE id = %s",
+                "UPDATE res_company SET ecrm_rfm_scored_date = %s, ecrm_rfm_scored_key = %s WHERE id = %s",
                 reference_date,
+                self._rfm_settings_key(company),
                 company.id,
             )
         )
-        company.invalidate_recordset(["ecrm_rfm_scored_date"])
+        company.invalidate_recordset(["ecrm_rfm_scored_date", "ecrm_rfm_scored_key"])
         self.invalidate_model()
         self.env["ecrm.rfm.snapshot"].invalidate_model()
         self.env["ecrm.rfm.migration"].invalidate_model()

@@ -28,6 +28,13 @@ class ResCompany(models.Model):
         copy=False,
         help="The reference date of the latest RFM computation; recency is counted up to it.",
     )
+    ecrm_rfm_scored_key = fields.Char(
+        string="RFM Scores Computed With",
+        readonly=True,
+        copy=False,
+        help="The engine version, source and window of the latest RFM computation: the next "
+        "daily run updates its rows only when they are unchanged, else it aggregates the whole window.",
+    )
 
     ecrm_pressure_half_life_days = fields.Integer(
         string="Pressure Half-life (days)",

@@ -843,17 +843,20 @@ class ResPartner(models.Model):
         return True
 
     @api.model
-    def _ecrm_compute_rfm_company(self, company):
-        """Recompute one company's scores; False when another transaction is at it."""
+    def _ecrm_compute_rfm_company(self, company, full=False):
+        """Recompute one company's scores (``full``: aggregate the whole window
+        even when the stored rows could be built on); False when another
+        transaction is at it."""
         # sudo: the engine reads every invoice / order of the company and writes
         # the score table; callers are the cron and managers (checked upstream).
-        return self.env["ecrm.rfm.score"].sudo()._rfm_refresh_company(company.sudo())
+        return self.env["ecrm.rfm.score"].sudo()._rfm_refresh_company(company.sudo(), full=full)
 
     @api.model
     def _cron_ecrm_compute_rfm(self):
         """Daily refresh, one company per slice, committed between slices outside
         tests. A company another worker is refreshing is skipped (advisory lock).
-        Whoever asked for it from the UI is told when it is done."""
+        Whoever asked for it from the UI is told when it is done; a run somebody
+        asked for aggregates the whole window again ("Recompute now")."""
         requests = self.env["ecrm.job.request"]._ecrm_start("rfm")
         companies = self.env["res.company"].sudo().search([])
         cron = self.env["ir.cron"]
@@ -861,7 +864,7 @@ class ResPartner(models.Model):
         if not modules.module.current_test:
             self.env.cr.commit()  # pylint: disable=invalid-commit
         for done, company in enumerate(companies, start=1):
-            self._ecrm_compute_rfm_company(company)
+            self._ecrm_compute_rfm_company(company, full=bool(requests))
             cron._notify_progress(done=done, remaining=len(companies) - done)
             if not modules.module.current_test:
                 self.env.cr.commit()  # pylint: disable=invalid-commit

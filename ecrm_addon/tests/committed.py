@@ -49,9 +49,17 @@ CREATED_TABLES = (
     "mail_template",
     "res_partner",
 )
-# Tables the RFM refresh rewrites for a whole company: saved and restored whole.
-RESTORED_TABLES = ("ecrm_rfm_snapshot", "ecrm_rfm_migration", "ecrm_rfm_score")
-RESTORED_COMPANY_COLUMNS = ("ecrm_rfm_source", "ecrm_rfm_window_days", "ecrm_rfm_date")
+# Tables the RFM refresh rewrites for a whole company (and the log of touched
+# customers it consumes): saved and restored whole, with the company's RFM
+# settings and the date and settings its stored rows were computed for.
+RESTORED_TABLES = ("ecrm_rfm_snapshot", "ecrm_rfm_migration", "ecrm_rfm_score", "ecrm_rfm_touched")
+RESTORED_COMPANY_COLUMNS = (
+    "ecrm_rfm_source",
+    "ecrm_rfm_window_days",
+    "ecrm_rfm_date",
+    "ecrm_rfm_scored_date",
+    "ecrm_rfm_scored_key",
+)
 
 
 def _identifiers(names):

@@ -339,8 +339,140 @@ class TestRfmEngine(RfmCase):
     def test_engine_query_count_does_not_grow_with_customers(self):
         Partner = self.env["res.partner"]
         Partner._ecrm_compute_rfm_company(self.company)  # warm caches
-        with self.assertQueryCount(3):  # lock, refresh with its history, reference date
+        # settings of the stored run, lock, refresh with its history, reference date
+        with self.assertQueryCount(4):
             Partner._ecrm_compute_rfm_company(self.company)
+
+
+@tagged("post_install", "-at_install")
+class TestRfmDailyRun(RfmCase):
+    """A daily run aggregates again only the customers touched since the stored
+    run (triggers log them) and those whose purchases entered or left the
+    window; it must give exactly the rows a full run gives."""
+
+    def _touched(self):
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("SELECT DISTINCT partner_id FROM ecrm_rfm_touched WHERE company_id = %s", self.company.id)
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    def _stored_rows(self):
+        self.env.cr.execute(
+            SQL(
+                """SELECT partner_id, frequency, last_purchase_date, monetary, r_score, f_score, m_score, segment_id
+                     FROM ecrm_rfm_score WHERE company_id = %s""",
+                self.company.id,
+            )
+        )
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    def _full_rows(self):
+        """The rows a full run of the current state would write (read only)."""
+        Score = self.env["ecrm.rfm.score"]
+        reference, date_from = Score._rfm_window(self.company)
+        self.env.flush_all()
+        self.env.cr.execute(Score._rfm_scores_sql(self.company, reference, date_from))
+        return {row[0]: row[1:] for row in self.env.cr.fetchall()}
+
+    def test_triggers_log_the_customers_of_changed_counted_documents(self):
+        Move = self.env["account.move"]
+        self._touched()
+        self.env.cr.execute("DELETE FROM ecrm_rfm_touched")
+        draft = Move.create(self._invoice_vals("A", "2024-06-20", 10, "out_invoice", None))
+        draft.write({"invoice_date": "2024-06-21", "ref": "still a draft"})
+        self.assertEqual(self._touched(), set(), "a draft counts for nothing")
+        draft.action_post()
+        self.assertEqual(self._touched(), {self.p["A"].id})
+        self.env.cr.execute("DELETE FROM ecrm_rfm_touched")
+        draft.write({"ref": "posted, reference only"})
+        self.assertEqual(self._touched(), set())
+        draft.button_draft()
+        self.assertEqual(self._touched(), {self.p["A"].id})
+        self.env.cr.execute("DELETE FROM ecrm_rfm_touched")
+        self.p["G1"].parent_id = self.p["C"]  # G1's invoice now counts for C, no longer for G
+        self.assertEqual(self._touched(), {self.p["G"].id, self.p["C"].id})
+
+    def test_daily_runs_equal_a_full_run_under_random_changes(self):
+        rng = random.Random(18)
+        Partner = self.env["res.partner"]
+        Move = self.env["account.move"]
+        Score = self.env["ecrm.rfm.score"]
+        names = ["A", "B", "C", "D", "E", "G", "G1", "H"]
+        extra = Partner.create([{"name": f"RFM daily {n}", "email": f"daily{n}@rfm.example.com"} for n in range(8)])
+        for partner in extra:
+            self.p[partner.name] = partner
+            names.append(partner.name)
+        # purchases near the window's start, which leave it during the days below
+        edge = [
+            self._invoice_vals(rng.choice(names), f"2023-07-0{day}", 10 * day, "out_invoice", None)
+            for day in range(1, 9)
+        ]
+        Move.create(edge).action_post()
+        Partner._ecrm_compute_rfm_company(self.company)
+        reference = REFERENCE
+        steps = [1, 1, 2, 0, 3, 1, 1, 40, -3, 1]  # 40: too far, -3: back in time; both run in full
+        for step_no, step in enumerate(steps):
+            reference = date.fromordinal(reference.toordinal() + step)
+            posted = Move.search([("company_id", "=", self.company.id), ("state", "=", "posted")])
+            for _change in range(3):
+                kind = rng.choice(["invoice", "invoice", "refund", "old", "cancel", "draft", "reparent"])
+                if kind in ("invoice", "refund", "old"):
+                    age = rng.randint(400, 500) if kind == "old" else rng.randint(0, 364)
+                    when = date.fromordinal(reference.toordinal() - age)
+                    move_type = "out_refund" if kind == "refund" else "out_invoice"
+                    vals = self._invoice_vals(rng.choice(names), when, rng.choice([30, 60, 60, 90]), move_type, None)
+                    Move.create(vals).action_post()
+                elif kind in ("cancel", "draft") and posted:
+                    move = rng.choice(posted)
+                    posted -= move
+                    move.button_draft()
+                    if kind == "cancel":
+                        move.button_cancel()
+                elif kind == "reparent":
+                    contact = rng.choice(extra)
+                    contact.parent_id = rng.choice([self.p["G"], self.p["C"], Partner])
+            if step_no == 4:
+                # Odoo's merge moves documents with raw SQL: the triggers see it too
+                gone = extra[0]
+                names.remove(gone.name)
+                extra -= gone
+                self.env["base.partner.merge.automatic.wizard"]._merge((gone | extra[0]).ids, extra[0])
+            self.company.ecrm_rfm_date = reference
+            daily = Score._rfm_incremental_window(self.company, reference) is not None
+            self.assertEqual(daily, step in (0, 1, 2, 3), f"step {step_no}: daily run expected for {step} days")
+            Partner._ecrm_compute_rfm_company(self.company)
+            self.assertEqual(self._stored_rows(), self._full_rows(), f"step {step_no} ({reference})")
+            self.assertEqual(self._touched(), set(), "the run consumed the log")
+        # a full run on top writes nothing more
+        history = self.env["ecrm.rfm.snapshot"].search_count([("company_id", "=", self.company.id)])
+        Partner._ecrm_compute_rfm_company(self.company, full=True)
+        self.assertEqual(self.env["ecrm.rfm.snapshot"].search_count([("company_id", "=", self.company.id)]), history)
+
+    def test_other_settings_run_in_full(self):
+        Partner = self.env["res.partner"]
+        Score = self.env["ecrm.rfm.score"]
+        Partner._ecrm_compute_rfm_company(self.company)
+        self.assertEqual(Score._rfm_incremental_window(self.company, REFERENCE), [])
+        self.company.ecrm_rfm_window_days = 200
+        self.assertIsNone(Score._rfm_incremental_window(self.company, REFERENCE))
+        Partner._ecrm_compute_rfm_company(self.company)
+        self.assertEqual(self._stored_rows(), self._full_rows())
+        self.company.ecrm_rfm_source = "sale"
+        self.assertIsNone(Score._rfm_incremental_window(self.company, REFERENCE))
+
+    def test_uninstall_drops_the_log_and_triggers(self):
+        Score = self.env["ecrm.rfm.score"]
+        Score._rfm_uninstall_triggers()
+        self.env.cr.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ecrm_rfm_touch%'")
+        self.assertEqual(self.env.cr.fetchone()[0], 0)
+        self.env.cr.execute("SELECT to_regclass('ecrm_rfm_touched')")
+        self.assertIsNone(self.env.cr.fetchone()[0])
+        # an invoice posted meanwhile does not fail for want of the log
+        self.env["account.move"].create(self._invoice_vals("A", "2024-06-20", 10, "out_invoice", None)).action_post()
+        Score._rfm_install_triggers()
+        self.env.cr.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ecrm_rfm_touch%'")
+        self.assertEqual(self.env.cr.fetchone()[0], 7)
 
 
 @tagged("post_install", "-at_install")
