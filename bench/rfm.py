@@ -77,6 +77,28 @@ def _add_a_day_of_invoices(cr, company, day):
     return cr.rowcount
 
 
+def _trigger_overhead(cr, company, day, repeat=3):
+    """What the engine's log costs the shop: a day of invoices inserted with
+    and without the insert trigger (each time rolled back; best of ``repeat``)."""
+    times = {"with": [], "without": []}
+    count = 0
+    for _i in range(repeat):
+        for label in ("with", "without"):
+            cr.execute("SAVEPOINT bench_trigger")
+            if label == "without":
+                cr.execute("ALTER TABLE account_move DISABLE TRIGGER ecrm_rfm_touch_insert")
+            t0 = time.perf_counter()
+            count = _add_a_day_of_invoices(cr, company, day)
+            times[label].append(time.perf_counter() - t0)
+            cr.execute("ROLLBACK TO SAVEPOINT bench_trigger")
+    return {
+        "invoices": count,
+        "with_trigger_s": min(times["with"]),
+        "without_trigger_s": min(times["without"]),
+        "per_invoice_us": (min(times["with"]) - min(times["without"])) / max(1, count) * 1e6,
+    }
+
+
 def run(env, options):  # noqa: PLR0915
     """Returns the section's measurements (seconds, ratios, memory) as a dict."""
     cr = env.cr
@@ -223,6 +245,8 @@ def run(env, options):  # noqa: PLR0915
     env.invalidate_all()
     idiom_total = idiom["read_group_s"] + idiom["python_scoring_s"] + writes_s
 
+    trigger_overhead = _trigger_overhead(cr, company, reference(repeat + 1))
+
     # 5. Correctness: the engine and the idiom agree on every customer.
     rows = {
         s.partner_id.id: (s.r_score, s.f_score, s.m_score, s.frequency, round(s.monetary, 2))
@@ -270,6 +294,7 @@ def run(env, options):  # noqa: PLR0915
         },
         "peak_python_memory_bytes": {"refresh": refresh_peak, "idiom_read_and_score": idiom_peak},
         "engine_vs_idiom_mismatches": len(mismatches),
+        "trigger_overhead": trigger_overhead,
         "notes": "refresh = the daily run; times exclude the commit (both runs)",
     }
 
@@ -278,7 +303,7 @@ def table_rows(result):
     """(label, value) lines for the printed table."""
     detail = result["idiom_detail"]
     changed = statistics.median(day["rows_changed"] for day in result["days"]) if result.get("days") else 0
-    return [
+    rows = [
         ("RFM buying customers", f"{result['buying_customers']:,}"),
         ("RFM floor: bare aggregate query", f"{result['floor_s']:.3f} s"),
         (
@@ -315,3 +340,14 @@ def table_rows(result):
         ),
         ("RFM engine = idiom on every customer", "yes" if not result["engine_vs_idiom_mismatches"] else "NO"),
     ]
+    overhead = result.get("trigger_overhead")
+    if overhead:
+        rows.append(
+            (
+                "RFM log triggers: a day of invoices inserted",
+                f"{overhead['invoices']:,} in {overhead['with_trigger_s'] * 1000:.1f} ms "
+                f"({overhead['without_trigger_s'] * 1000:.1f} ms without the trigger: "
+                f"{overhead['per_invoice_us']:.0f} us per invoice)",
+            )
+        )
+    return rows

@@ -1,5 +1,6 @@
 import random
 from datetime import date
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -448,6 +449,55 @@ class TestRfmDailyRun(RfmCase):
         history = self.env["ecrm.rfm.snapshot"].search_count([("company_id", "=", self.company.id)])
         Partner._ecrm_compute_rfm_company(self.company, full=True)
         self.assertEqual(self.env["ecrm.rfm.snapshot"].search_count([("company_id", "=", self.company.id)]), history)
+
+    def test_daily_run_follows_sales_orders(self):
+        Partner = self.env["res.partner"]
+        Order = self.env["sale.order"]
+        Score = self.env["ecrm.rfm.score"]
+        line = [
+            Command.create({"product_id": self.product_a.id, "product_uom_qty": 1, "price_unit": 100, "tax_id": []})
+        ]
+        orders = Order.create([{"partner_id": self.p[name].id, "order_line": line} for name in ("A", "B", "G1", "C")])
+        orders.action_confirm()
+        orders.write({"date_order": "2024-06-20 10:00:00"})
+        self.company.ecrm_rfm_source = "sale"
+        Partner._ecrm_compute_rfm_company(self.company)
+        self.assertEqual(len(self._stored_rows()), 4)
+        # a new order, a cancelled one, one moved out of the window, a contact moving to another company
+        new_order = Order.create({"partner_id": self.p["D"].id, "order_line": line})
+        new_order.action_confirm()
+        new_order.date_order = "2024-06-30 10:00:00"
+        orders[1]._action_cancel()
+        orders[3].date_order = "2023-01-01 10:00:00"
+        self.p["G1"].parent_id = self.p["A"]
+        self.company.ecrm_rfm_date = date(2024, 7, 1)
+        self.assertIsNotNone(Score._rfm_incremental_window(self.company, date(2024, 7, 1)))
+        Partner._ecrm_compute_rfm_company(self.company)
+        rows = self._stored_rows()
+        self.assertEqual(rows, self._full_rows())
+        self.assertEqual(
+            {Partner.browse(pid).name: row[0] for pid, row in rows.items()}, {"RFM A": 2, "RFM D": 1}
+        )
+
+    def test_recompute_now_runs_in_full_and_the_cron_daily(self):
+        Partner = self.env["res.partner"]
+        Score = type(self.env["ecrm.rfm.score"])
+        Partner._ecrm_compute_rfm_company(self.company)
+        self.company.ecrm_rfm_date = date(2024, 7, 1)
+        calls = []
+        original = Score._rfm_refresh_company
+
+        def spy(model, company, full=False):
+            calls.append((company, full))
+            return original(model, company, full=full)
+
+        with patch.object(Score, "_rfm_refresh_company", spy):
+            Partner._cron_ecrm_compute_rfm()
+            self.assertIn((self.company, False), calls)
+            calls.clear()
+            self.env["ecrm.rfm.segment"].with_user(self.manager).action_ecrm_compute_rfm()
+            Partner._cron_ecrm_compute_rfm()
+            self.assertIn((self.company, True), calls)
 
     def test_other_settings_run_in_full(self):
         Partner = self.env["res.partner"]
