@@ -135,7 +135,8 @@ class EcrmRfmScore(models.Model):
         """The log of touched customers and the triggers that fill it: after
         every change of a counted document (created, posted, cancelled, moved
         to another customer or date, deleted, also by raw SQL such as Odoo's
-        partner merge) and of a contact's commercial partner. Row triggers,
+        partner merge) and of a contact's commercial partner (changed, or the
+        contact deleted). Row triggers,
         called only for the rows their condition selects: a change of anything
         else (a draft, a payment state) costs one comparison."""
         cr = self.env.cr
@@ -165,13 +166,20 @@ class EcrmRfmScore(models.Model):
                     INSERT INTO %(table)s (company_id, partner_id)
                     SELECT company.id, moved.id
                       FROM res_company company,
-                           (VALUES (OLD.commercial_partner_id), (NEW.commercial_partner_id)) moved(id)
+                           (VALUES (OLD.commercial_partner_id),
+                                   (CASE WHEN TG_OP = 'UPDATE' THEN NEW.commercial_partner_id END)) moved(id)
                      WHERE moved.id IS NOT NULL;
                     RETURN NULL;
                 END $$;
                 DROP TRIGGER IF EXISTS ecrm_rfm_touch ON res_partner;
                 CREATE TRIGGER ecrm_rfm_touch AFTER UPDATE OF commercial_partner_id ON res_partner FOR EACH ROW
                   WHEN (OLD.commercial_partner_id IS DISTINCT FROM NEW.commercial_partner_id)
+                  EXECUTE FUNCTION ecrm_rfm_touch_partner();
+                -- a deleted contact (a merge deletes the merged ones) is no longer
+                -- there to lead from its logged documents to its company
+                DROP TRIGGER IF EXISTS ecrm_rfm_touch_delete ON res_partner;
+                CREATE TRIGGER ecrm_rfm_touch_delete AFTER DELETE ON res_partner FOR EACH ROW
+                  WHEN (OLD.commercial_partner_id IS NOT NULL AND OLD.commercial_partner_id <> OLD.id)
                   EXECUTE FUNCTION ecrm_rfm_touch_partner();
                 """,
                 table=table,
@@ -346,7 +354,11 @@ class EcrmRfmScore(models.Model):
     def _rfm_settings_key(self, company):
         """What a stored result depends on besides the source rows: a daily run
         builds on the stored rows only when it is unchanged."""
-        return f"{RFM_ENGINE_VERSION}:{company.ecrm_rfm_source}:{company.ecrm_rfm_window_days}"
+        currency = company.currency_id
+        return (
+            f"{RFM_ENGINE_VERSION}:{company.ecrm_rfm_source}:{company.ecrm_rfm_window_days}"
+            f":{currency.id}:{currency.decimal_places}"
+        )
 
     @api.model
     def _rfm_incremental_window(self, company, reference_date):
@@ -644,7 +656,7 @@ class EcrmRfmScore(models.Model):
                 %(changes)s,
                 earlier_today AS (
                     -- history rows of a run of the same date: their "before" is the date's
-                    SELECT partner_id, segment_id, previous_segment_id, previous_monetary
+                    SELECT partner_id, frequency, segment_id, previous_segment_id, previous_monetary
                       FROM ecrm_rfm_snapshot
                      WHERE company_id = %(company)s AND date = %(reference)s
                 ),
@@ -734,7 +746,7 @@ class EcrmRfmScore(models.Model):
                         -- taken out of the window by an earlier run of the date
                         SELECT t.previous_segment_id, NULL, 1, 0, t.previous_monetary
                           FROM earlier_today t
-                         WHERE t.segment_id IS NULL
+                         WHERE t.frequency = 0
                            AND NOT EXISTS (SELECT 1 FROM diff d WHERE d.partner_id = t.partner_id)
                        ) cells
                  GROUP BY previous_segment_id, segment_id

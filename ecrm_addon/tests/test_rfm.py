@@ -475,9 +475,7 @@ class TestRfmDailyRun(RfmCase):
         Partner._ecrm_compute_rfm_company(self.company)
         rows = self._stored_rows()
         self.assertEqual(rows, self._full_rows())
-        self.assertEqual(
-            {Partner.browse(pid).name: row[0] for pid, row in rows.items()}, {"RFM A": 2, "RFM D": 1}
-        )
+        self.assertEqual({Partner.browse(pid).name: row[0] for pid, row in rows.items()}, {"RFM A": 2, "RFM D": 1})
 
     def test_recompute_now_runs_in_full_and_the_cron_daily(self):
         Partner = self.env["res.partner"]
@@ -498,6 +496,27 @@ class TestRfmDailyRun(RfmCase):
             self.env["ecrm.rfm.segment"].with_user(self.manager).action_ecrm_compute_rfm()
             Partner._cron_ecrm_compute_rfm()
             self.assertIn((self.company, True), calls)
+
+    def test_contact_merged_into_another_company_leaves_its_company(self):
+        Partner = self.env["res.partner"]
+        Partner._ecrm_compute_rfm_company(self.company)
+        self.assertEqual(self._stored_rows()[self.p["G"].id][0], 2)
+        contact_c = Partner.create({"name": "RFM C1", "parent_id": self.p["C"].id})
+        # Odoo's merge moves G1's invoice to C1 with raw SQL, then deletes G1
+        self.env["base.partner.merge.automatic.wizard"]._merge((self.p["G1"] | contact_c).ids, contact_c)
+        self.company.ecrm_rfm_date = date(2024, 7, 1)
+        Partner._ecrm_compute_rfm_company(self.company)
+        rows = self._stored_rows()
+        self.assertEqual(rows, self._full_rows())
+        self.assertEqual((rows[self.p["G"].id][0], rows[self.p["C"].id][0]), (1, 3))
+
+    def test_second_run_of_a_date_counts_customers_without_segment_once(self):
+        Partner = self.env["res.partner"]
+        self.env["ecrm.rfm.segment"].search([]).active = False  # every customer without a segment
+        Partner._ecrm_compute_rfm_company(self.company)
+        Partner._ecrm_compute_rfm_company(self.company, full=True)
+        cells = self.env["ecrm.rfm.migration"].search([("company_id", "=", self.company.id), ("date", "=", REFERENCE)])
+        self.assertEqual(sum(cells.mapped("customer_count")), len(self._stored_rows()))
 
     def test_other_settings_run_in_full(self):
         Partner = self.env["res.partner"]
@@ -522,7 +541,7 @@ class TestRfmDailyRun(RfmCase):
         self.env["account.move"].create(self._invoice_vals("A", "2024-06-20", 10, "out_invoice", None)).action_post()
         Score._rfm_install_triggers()
         self.env.cr.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ecrm_rfm_touch%'")
-        self.assertEqual(self.env.cr.fetchone()[0], 7)
+        self.assertEqual(self.env.cr.fetchone()[0], 8)
 
 
 @tagged("post_install", "-at_install")
