@@ -77,6 +77,55 @@ def _add_a_day_of_invoices(cr, company, day):
     return cr.rowcount
 
 
+def _daily_floor(cr, company, day, repeat=3):
+    """The part of a daily run no implementation avoids, in bare SQL (each time
+    rolled back; best of ``repeat``): writing the day's changes (the score rows
+    and history rows the daily run of ``day`` wrote, copied onto the next day)
+    and the quintile limits (sorting every buyer's three figures). The copies
+    go to a date no run uses."""
+    times = {"writes": [], "limits": []}
+    for _i in range(repeat):
+        cr.execute("SAVEPOINT bench_daily_floor")
+        t0 = time.perf_counter()
+        cr.execute(
+            """
+            WITH day AS (
+                SELECT * FROM ecrm_rfm_snapshot WHERE company_id = %(company)s AND date = %(day)s
+            ),
+            scores AS (
+                UPDATE ecrm_rfm_score s SET date = %(copy)s
+                  FROM day WHERE s.company_id = %(company)s AND s.partner_id = day.partner_id
+            )
+            INSERT INTO ecrm_rfm_snapshot (
+                company_id, date, partner_id, recency_days, frequency, monetary, r_score, f_score, m_score,
+                segment_id, previous_segment_id, previous_monetary)
+            SELECT company_id, %(copy)s, partner_id, recency_days, frequency, monetary, r_score, f_score, m_score,
+                   segment_id, previous_segment_id, previous_monetary
+              FROM day
+            """,
+            {"company": company.id, "day": day, "copy": day + timedelta(days=3650)},
+        )
+        times["writes"].append(time.perf_counter() - t0)
+        cr.execute("ROLLBACK TO SAVEPOINT bench_daily_floor")
+        t0 = time.perf_counter()
+        cr.execute(
+            """SELECT percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY last_purchase_date),
+                      percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY frequency),
+                      percentile_disc(ARRAY[0.2, 0.4, 0.6, 0.8]) WITHIN GROUP (ORDER BY monetary)
+                 FROM ecrm_rfm_score WHERE company_id = %s""",
+            [company.id],
+        )
+        cr.fetchall()
+        times["limits"].append(time.perf_counter() - t0)
+    cr.execute("SELECT count(*) FROM ecrm_rfm_snapshot WHERE company_id = %s AND date = %s", [company.id, day])
+    return {
+        "changed_rows": cr.fetchone()[0],
+        "writes_s": min(times["writes"]),
+        "limits_s": min(times["limits"]),
+        "total_s": min(times["writes"]) + min(times["limits"]),
+    }
+
+
 def _trigger_overhead(cr, company, day, repeat=3):
     """What the engine's log costs the shop: a day of invoices inserted with
     and without the insert trigger (each time rolled back; best of ``repeat``)."""
@@ -246,6 +295,7 @@ def run(env, options):  # noqa: PLR0915
     idiom_total = idiom["read_group_s"] + idiom["python_scoring_s"] + writes_s
 
     trigger_overhead = _trigger_overhead(cr, company, reference(repeat + 1))
+    daily_floor = _daily_floor(cr, company, reference(repeat - 1))
 
     # 5. Correctness: the engine and the idiom agree on every customer.
     rows = {
@@ -295,6 +345,8 @@ def run(env, options):  # noqa: PLR0915
         "peak_python_memory_bytes": {"refresh": refresh_peak, "idiom_read_and_score": idiom_peak},
         "engine_vs_idiom_mismatches": len(mismatches),
         "trigger_overhead": trigger_overhead,
+        "daily_floor": daily_floor,
+        "daily_floor_over_idiom_budget": daily_floor["total_s"] / (idiom_total / TARGETS["idiom_over_refresh_min"]),
         "notes": "refresh = the daily run; times exclude the commit (both runs)",
     }
 
@@ -340,6 +392,16 @@ def table_rows(result):
         ),
         ("RFM engine = idiom on every customer", "yes" if not result["engine_vs_idiom_mismatches"] else "NO"),
     ]
+    floor = result.get("daily_floor")
+    if floor:
+        rows.append(
+            (
+                "RFM daily floor: the day's writes + quintile limits, bare SQL",
+                f"{floor['total_s'] * 1000:.0f} ms  (writing {floor['changed_rows']:,} score and history rows "
+                f"{floor['writes_s'] * 1000:.0f} ms, limits {floor['limits_s'] * 1000:.0f} ms) = "
+                f"{result['daily_floor_over_idiom_budget']:.2f}x the idiom / 100",
+            )
+        )
     overhead = result.get("trigger_overhead")
     if overhead:
         rows.append(
