@@ -121,7 +121,7 @@ class EcrmRfmScore(models.Model):
     ]
 
     def init(self):
-        # Room on each page for the next refresh's row versions: the upsert
+        # Room on each page for the next refresh's row versions: its UPDATE
         # changes no indexed column, so PostgreSQL updates rows in place (HOT)
         # without touching the indexes.
         self.env.cr.execute(SQL("ALTER TABLE %s SET (fillfactor = 50)", SQL.identifier(self._table)))
@@ -481,26 +481,6 @@ class EcrmRfmScore(models.Model):
         )
 
     @api.model
-    def _rfm_scores_sql(self, company, reference_date, date_from):
-        """Read only: the rows a full run computes (partner_id, frequency,
-        last_purchase_date, monetary, r_score, f_score, m_score, segment_id)."""
-        return SQL(
-            """
-            WITH fresh AS MATERIALIZED (%(aggregate)s),
-            limits AS MATERIALIZED (%(limits)s),
-            segments AS MATERIALIZED (%(segments)s)
-            SELECT x.*, %(segment)s AS segment_id
-              FROM (SELECT n.partner_id, n.frequency::int, n.last_purchase_date, n.monetary, %(scores)s
-                      FROM fresh n, limits) x, segments
-            """,
-            aggregate=self._rfm_aggregate_sql(company, date_from, reference_date),
-            limits=self._rfm_limits_sql(SQL("SELECT * FROM fresh")),
-            segments=self._rfm_segment_ids_sql(),
-            scores=self._rfm_score_columns_sql("n"),
-            segment=self._rfm_segment_sql("x"),
-        )
-
-    @api.model
     def _rfm_changes_sql(self, company, reference_date, date_from, bands):
         """CTEs ``fresh``, ``limits``, ``segments`` and ``changes``: the new
         state of every customer whose stored row this run changes (row_id,
@@ -612,8 +592,9 @@ class EcrmRfmScore(models.Model):
 
         - score rows: new buyers inserted, changed customers updated, customers
           who left the window deleted; unchanged rows are not touched;
-        - history (ecrm.rfm.snapshot): one row per customer whose figures
-          changed, with the segment and revenue before the run; every
+        - history (ecrm.rfm.snapshot): one row per customer whose figures,
+          scores or segment changed, with the segment and revenue before the
+          run; every
           customer's state at any run is its latest row at or before that run
           (see ``_rfm_history_sql``);
         - the segment-migration matrix of the run (ecrm.rfm.migration), every
@@ -622,7 +603,8 @@ class EcrmRfmScore(models.Model):
         A daily run aggregates again only the customers whose purchases
         changed since the stored run and rescores only those the new limits
         move (see ``_rfm_changes_sql``); ``full``, a first run, other settings
-        or a reference date moved back aggregate the whole window. Both give
+        and a reference date moved back or more than
+        ``RFM_INCREMENTAL_MAX_DAYS`` ahead aggregate the whole window. Both give
         the same rows. A second run for the same reference date keeps the
         state before the first one as "previous", so the date's moves are
         never lost. Returns False without doing anything when another
@@ -656,7 +638,7 @@ class EcrmRfmScore(models.Model):
                 %(changes)s,
                 earlier_today AS (
                     -- history rows of a run of the same date: their "before" is the date's
-                    SELECT partner_id, frequency, segment_id, previous_segment_id, previous_monetary
+                    SELECT partner_id, frequency, previous_segment_id, previous_monetary
                       FROM ecrm_rfm_snapshot
                      WHERE company_id = %(company)s AND date = %(reference)s
                 ),

@@ -32,8 +32,9 @@ class ResCompany(models.Model):
         string="RFM Scores Computed With",
         readonly=True,
         copy=False,
-        help="The engine version, source and window of the latest RFM computation: the next "
-        "daily run updates its rows only when they are unchanged, else it aggregates the whole window.",
+        help="The engine version, source, window and company currency (with its rounding) of the latest "
+        "RFM computation: the next daily run updates its rows only when they are unchanged, else it "
+        "aggregates the whole window.",
     )
 
     ecrm_pressure_half_life_days = fields.Integer(

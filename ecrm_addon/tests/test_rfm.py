@@ -10,6 +10,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import SQL
 
+from .. import uninstall_hook
 from ..models.ecrm_rfm_score import RFM_LOCK_KEY
 from ..tools.scoring import tie_aware_scores
 
@@ -369,11 +370,29 @@ class TestRfmDailyRun(RfmCase):
         return {row[0]: row[1:] for row in self.env.cr.fetchall()}
 
     def _full_rows(self):
-        """The rows a full run of the current state would write (read only)."""
+        """The rows a full run of the current state would write (read only):
+        the whole window aggregated, scored with the engine's limits and
+        segment lookup."""
         Score = self.env["ecrm.rfm.score"]
         reference, date_from = Score._rfm_window(self.company)
         self.env.flush_all()
-        self.env.cr.execute(Score._rfm_scores_sql(self.company, reference, date_from))
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH fresh AS MATERIALIZED (%(aggregate)s),
+                limits AS MATERIALIZED (%(limits)s),
+                segments AS MATERIALIZED (%(segments)s)
+                SELECT x.*, %(segment)s AS segment_id
+                  FROM (SELECT n.partner_id, n.frequency::int, n.last_purchase_date, n.monetary, %(scores)s
+                          FROM fresh n, limits) x, segments
+                """,
+                aggregate=Score._rfm_aggregate_sql(self.company, date_from, reference),
+                limits=Score._rfm_limits_sql(SQL("SELECT * FROM fresh")),
+                segments=Score._rfm_segment_ids_sql(),
+                scores=Score._rfm_score_columns_sql("n"),
+                segment=Score._rfm_segment_sql("x"),
+            )
+        )
         return {row[0]: row[1:] for row in self.env.cr.fetchall()}
 
     def test_triggers_log_the_customers_of_changed_counted_documents(self):
@@ -526,22 +545,30 @@ class TestRfmDailyRun(RfmCase):
         self.company.ecrm_rfm_window_days = 200
         self.assertIsNone(Score._rfm_incremental_window(self.company, REFERENCE))
         Partner._ecrm_compute_rfm_company(self.company)
-        self.assertEqual(self._stored_rows(), self._full_rows())
+        self.assertEqual(Score._rfm_incremental_window(self.company, REFERENCE), [])
+        self.company.currency_id.rounding = 0.001  # amounts rounded otherwise
+        self.assertIsNone(Score._rfm_incremental_window(self.company, REFERENCE))
+        Partner._ecrm_compute_rfm_company(self.company)
         self.company.ecrm_rfm_source = "sale"
         self.assertIsNone(Score._rfm_incremental_window(self.company, REFERENCE))
 
-    def test_uninstall_drops_the_log_and_triggers(self):
-        Score = self.env["ecrm.rfm.score"]
-        Score._rfm_uninstall_triggers()
-        self.env.cr.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ecrm_rfm_touch%'")
-        self.assertEqual(self.env.cr.fetchone()[0], 0)
-        self.env.cr.execute("SELECT to_regclass('ecrm_rfm_touched')")
-        self.assertIsNone(self.env.cr.fetchone()[0])
+    def _engine_objects(self):
+        cr = self.env.cr
+        cr.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ecrm_rfm_touch%'")
+        triggers = cr.fetchone()[0]
+        cr.execute("SELECT count(*) FROM pg_proc WHERE proname LIKE 'ecrm_rfm_touch%'")
+        functions = cr.fetchone()[0]
+        cr.execute("SELECT to_regclass('ecrm_rfm_touched') IS NOT NULL")
+        return triggers, functions, cr.fetchone()[0]
+
+    def test_uninstall_hook_drops_the_log_and_triggers(self):
+        self.assertEqual(self._engine_objects(), (8, 2, True))
+        uninstall_hook(self.env)  # as the manifest's hook
+        self.assertEqual(self._engine_objects(), (0, 0, False))
         # an invoice posted meanwhile does not fail for want of the log
         self.env["account.move"].create(self._invoice_vals("A", "2024-06-20", 10, "out_invoice", None)).action_post()
-        Score._rfm_install_triggers()
-        self.env.cr.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'ecrm_rfm_touch%'")
-        self.assertEqual(self.env.cr.fetchone()[0], 8)
+        self.env["ecrm.rfm.score"]._rfm_install_triggers()
+        self.assertEqual(self._engine_objects(), (8, 2, True))
 
 
 @tagged("post_install", "-at_install")
