@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import SQL, email_normalize
+from odoo.tools import SQL, email_normalize, html2plaintext, plaintext2html
 
 _logger = logging.getLogger(__name__)
 
@@ -26,6 +26,9 @@ INTERACTION_CHANNEL = {"api": "other"}
 # How many times the escalation cron retries a batch that hit a serialization
 # failure or a deadlock (another worker committed a change to one of its cases).
 ESCALATION_BATCH_TRIES = 5
+# Characters of an inbound mail's body kept as the description of the case it
+# opens; the whole message stays in the chatter.
+MAIL_DESCRIPTION_MAX = 100_000
 
 
 def _ecrm_auto_commit():
@@ -354,12 +357,23 @@ class EcrmCase(models.Model):
                 partner_id = self._ecrm_find_or_create_partner(email=email, name=name).id
         values.setdefault("channel", "email")
         values.setdefault("subject", msg_dict.get("subject") or self.env._("(no subject)"))
-        values.setdefault("description", msg_dict.get("body"))
+        values.setdefault("description", self._ecrm_mail_description(msg_dict.get("body")))
         if partner_id:
             values.setdefault("partner_id", partner_id)
         values["name"] = "/"  # the reference comes from the sequence, not the subject
         case = super().message_new(msg_dict, custom_values=values)
         return case
+
+    @api.model
+    def _ecrm_mail_description(self, body):
+        """The description of a case opened by a mail: its body, or for a huge
+        one (a pasted log, a forwarded thread) the start of its text, so that
+        the form stays quick to open and save."""
+        if not body or len(body) <= MAIL_DESCRIPTION_MAX:
+            return body
+        text = html2plaintext(body)[:MAIL_DESCRIPTION_MAX]
+        cut = self.env._("(Cut: the whole message is in the chatter.)")
+        return plaintext2html(f"{text}\n\n{cut}")
 
     def message_update(self, msg_dict, update_vals=None):
         res = super().message_update(msg_dict, update_vals=update_vals)

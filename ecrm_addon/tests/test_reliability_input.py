@@ -96,6 +96,11 @@ class TestMailGatewayInput(EcrmCaseCommon):
         case = self.env["ecrm.case"].browse(self.process(raw))
         self.assertEqual((case.subject, case.partner_id.email), ("Photos", "big.sender@example.com"))
         self.assertEqual(case.message_ids.attachment_ids.mapped("file_size"), [2 * 1024 * 1024])
+        # the description holds the start of the text, the chatter the whole message
+        self.assertLess(len(case.description), 120_000)
+        self.assertIn("Lorem ipsum dolor sit amet.", case.description)
+        self.assertIn("the whole message is in the chatter", case.description)
+        self.assertGreater(len(case.message_ids[-1].body), 1_000_000)
 
     def test_script_in_mail_body_is_sanitised(self):
         raw = (
