@@ -6,6 +6,10 @@ from odoo.tools.misc import format_date, format_datetime
 # job code -> (cron xml id, label)
 JOBS = [("rfm", "RFM refresh"), ("duplicates", "Duplicate scan")]
 JOB_CRONS = {"rfm": "ecrm_addon.ecrm_rfm_cron", "duplicates": "ecrm_addon.ecrm_duplicate_group_cron_scan"}
+# A run started longer ago than this was interrupted (a crash, a killed
+# worker): both jobs take minutes at shop scale, and a cron worker is killed
+# long before.
+JOB_STALE_AFTER = timedelta(hours=6)
 
 
 class EcrmJobRequest(models.Model):
@@ -96,21 +100,34 @@ class EcrmJobRequest(models.Model):
             )
 
     @api.model
+    def _ecrm_running_status(self, cron, running):
+        """The status of a run in progress: its progress, or, for a run that
+        started long ago and never finished, that it was interrupted (the cron
+        marked its requests running when it started: their write date)."""
+        if running.write_date < fields.Datetime.now() - JOB_STALE_AFTER:
+            return self.env._(
+                "Interrupted (started %(date)s): the next run serves its requests",
+                date=format_datetime(self.env, running.write_date, dt_format="short"),
+            )
+        progress = self.env["ir.cron.progress"].sudo().search([("cron_id", "=", cron.id)], limit=1, order="id desc")
+        if progress.remaining:
+            return self.env._(
+                "Running: %(done)s of %(total)s done",
+                done=progress.done,
+                total=progress.done + progress.remaining,
+            )
+        return self.env._("Running")
+
+    @api.model
     def _ecrm_status(self, job):
         """One line for the UI: queued, running (with the cron's progress) or
         the last run, in the current user's time zone."""
         # sudo: only the job's state is read, never another user's data.
         cron = self.env.ref(JOB_CRONS[job]).sudo()
         requests = self.sudo()
-        if requests.search_count([("job", "=", job), ("state", "=", "running")], limit=1):
-            progress = self.env["ir.cron.progress"].sudo().search([("cron_id", "=", cron.id)], limit=1, order="id desc")
-            if progress.remaining:
-                return self.env._(
-                    "Running: %(done)s of %(total)s done",
-                    done=progress.done,
-                    total=progress.done + progress.remaining,
-                )
-            return self.env._("Running")
+        running = requests.search([("job", "=", job), ("state", "=", "running")], limit=1)
+        if running:
+            return self._ecrm_running_status(cron, running)
         if requests.search_count([("job", "=", job), ("state", "=", "queued")], limit=1):
             return self.env._("Queued, starts within a minute")
         last_done = requests.search([("job", "=", job), ("state", "=", "done")], limit=1).date_done

@@ -117,6 +117,21 @@ class TestBackgroundJobs(TransactionCase):
         self.env["ecrm.duplicate.group"]._cron_ecrm_scan_duplicates()
         self.assertTrue(Request._ecrm_status("duplicates").startswith("Last run: "))
 
+    def test_run_that_never_finished_shows_interrupted_and_is_served_next_time(self):
+        self.env["ecrm.rfm.segment"].with_user(self.manager).action_ecrm_compute_rfm()
+        requests = self.Request._ecrm_start("rfm")  # the cron started, then its worker died
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE ecrm_job_request SET write_date = now() at time zone 'UTC' - interval '7 hours' WHERE id IN %s",
+            [tuple(requests.ids)],
+        )
+        requests.invalidate_recordset()
+        Request = self.Request.with_user(self.manager)
+        self.assertTrue(Request._ecrm_status("rfm").startswith("Interrupted (started "), Request._ecrm_status("rfm"))
+        self.env["res.partner"]._cron_ecrm_compute_rfm()
+        self.assertEqual(requests.state, "done")
+        self.assertTrue(Request._ecrm_status("rfm").startswith("Last run: "))
+
     def test_rfm_computed_outside_the_cron_shows_its_last_run(self):
         self.rfm_cron.lastcall = False
         self.Request.search([("job", "=", "rfm")]).unlink()
