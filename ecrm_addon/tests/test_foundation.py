@@ -1,4 +1,6 @@
+import importlib.util
 from datetime import timedelta
+from pathlib import Path
 
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
@@ -90,3 +92,30 @@ class TestDemoShop(TransactionCase):
             self.skipTest("database installed without demo data")
         root = self.env.ref("ecrm_addon.ecrm_menu_root")
         self.assertIn(root.id, self.env["ir.ui.menu"].with_user(demo)._visible_menu_ids())
+
+
+@tagged("post_install", "-at_install")
+class TestMigration(TransactionCase):
+    """The upgrade scripts of ``migrations/``, run on a database in the state
+    of the version before."""
+
+    @staticmethod
+    def _script(version, name):
+        path = Path(__file__).parents[1] / "migrations" / version / name
+        spec = importlib.util.spec_from_file_location(f"ecrm_migration_{version}_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    def test_18_0_1_1_0_renames_the_first_stage_unless_renamed_since(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        stage = self.env.ref("ecrm_addon.ecrm_case_stage_new")
+        stage.update_field_translations("name", {"en_US": "New", "es_ES": "Nuevos"})  # as 18.0.1.0.0 left it
+        migrate = self._script("18.0.1.1.0", "post-migrate.py").migrate
+        migrate(self.env.cr, "18.0.1.0.0")
+        stage.invalidate_recordset()
+        self.assertEqual(stage.with_context(lang="en_US").name, "Received")
+        self.assertEqual(stage.with_context(lang="es_ES").name, "Recibido")
+        stage.with_context(lang="en_US").name = "Incoming"  # a shop's own name stays
+        migrate(self.env.cr, "18.0.1.0.0")
+        self.assertEqual(stage.with_context(lang="en_US").name, "Incoming")
