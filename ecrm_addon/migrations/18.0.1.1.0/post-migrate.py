@@ -1,16 +1,24 @@
 """18.0.1.1.0: the first case stage is "Received" (it was "New", the same term
 as the RFM segment, so both got one Spanish word). The stage is data loaded
-once (noupdate): renamed here, only where nobody renamed it since."""
+once (noupdate): renamed here, in English and every Spanish translation the
+database holds (active language or not), only where nobody renamed it since."""
 
-from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL
 
 
 def migrate(cr, version):
-    env = api.Environment(cr, SUPERUSER_ID, {})
-    stage = env.ref("ecrm_addon.ecrm_case_stage_new", raise_if_not_found=False)
-    if not stage or stage.with_context(lang="en_US").name != "New":
-        return
-    names = {"en_US": "Received"}
-    if env["res.lang"]._lang_get("es_ES"):
-        names["es_ES"] = "Recibido"
-    stage.update_field_translations("name", names)
+    cr.execute(
+        SQL(
+            """
+            UPDATE ecrm_case_stage stage
+               SET name = (SELECT jsonb_object_agg(key, CASE WHEN key = 'en_US' THEN to_jsonb('Received'::text)
+                                                             WHEN key LIKE 'es%%' THEN to_jsonb('Recibido'::text)
+                                                             ELSE value END)
+                             FROM jsonb_each(stage.name))
+              FROM ir_model_data data
+             WHERE data.module = 'ecrm_addon' AND data.name = 'ecrm_case_stage_new'
+               AND data.model = 'ecrm.case.stage' AND stage.id = data.res_id
+               AND stage.name->>'en_US' = 'New'
+            """
+        )
+    )
