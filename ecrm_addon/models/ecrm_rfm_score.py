@@ -647,7 +647,16 @@ class EcrmRfmScore(models.Model):
                            CASE WHEN t.partner_id IS NOT NULL THEN t.previous_segment_id
                                 ELSE c.old_segment_id END AS previous_segment_id,
                            CASE WHEN t.partner_id IS NOT NULL THEN t.previous_monetary
-                                ELSE c.old_monetary END AS previous_monetary
+                                ELSE c.old_monetary END AS previous_monetary,
+                           -- gone again the date it came: no customer before the date, none after
+                           CASE WHEN c.gone AND t.partner_id IS NOT NULL THEN NOT EXISTS (
+                                    SELECT 1
+                                      FROM (SELECT s.frequency FROM ecrm_rfm_snapshot s
+                                             WHERE s.company_id = %(company)s AND s.partner_id = c.partner_id
+                                               AND s.date < %(reference)s
+                                             ORDER BY s.date DESC LIMIT 1) before
+                                     WHERE before.frequency > 0)
+                                ELSE FALSE END AS fleeting
                       FROM changes c
                       LEFT JOIN earlier_today t ON t.partner_id = c.partner_id
                 ),
@@ -683,11 +692,17 @@ class EcrmRfmScore(models.Model):
                            COALESCE(m_score, 0), segment_id, previous_segment_id, previous_monetary
                       FROM diff
                      -- a zeroed row left by an older version of the engine is not a move
-                     WHERE NOT (gone AND old_frequency = 0)
+                     WHERE NOT (gone AND old_frequency = 0) AND NOT fleeting
                     ON CONFLICT (company_id, date, partner_id) DO UPDATE SET
                         recency_days = EXCLUDED.recency_days, frequency = EXCLUDED.frequency,
                         monetary = EXCLUDED.monetary, r_score = EXCLUDED.r_score, f_score = EXCLUDED.f_score,
                         m_score = EXCLUDED.m_score, segment_id = EXCLUDED.segment_id
+                ),
+                fleeting_history AS (
+                    DELETE FROM ecrm_rfm_snapshot h
+                     USING diff d
+                     WHERE d.fleeting AND h.company_id = %(company)s AND h.date = %(reference)s
+                       AND h.partner_id = d.partner_id
                 ),
                 replaced_matrix AS (
                     DELETE FROM ecrm_rfm_migration WHERE company_id = %(company)s AND date = %(reference)s
@@ -717,7 +732,7 @@ class EcrmRfmScore(models.Model):
                          UNION ALL
                         SELECT previous_segment_id, segment_id, 1, COALESCE(monetary, 0), previous_monetary
                           FROM diff
-                         WHERE NOT (gone AND old_frequency = 0)
+                         WHERE NOT (gone AND old_frequency = 0) AND NOT fleeting
                          UNION ALL
                         -- moved by an earlier run of the date, left as they are by this one
                         SELECT t.previous_segment_id, o.segment_id, 1, o.monetary, t.previous_monetary

@@ -537,6 +537,26 @@ class TestRfmDailyRun(RfmCase):
         cells = self.env["ecrm.rfm.migration"].search([("company_id", "=", self.company.id), ("date", "=", REFERENCE)])
         self.assertEqual(sum(cells.mapped("customer_count")), len(self._stored_rows()))
 
+    def test_customer_new_and_gone_the_same_date_leaves_no_move(self):
+        Partner = self.env["res.partner"]
+        Partner._ecrm_compute_rfm_company(self.company)
+        self.company.ecrm_rfm_date = date(2024, 7, 1)
+        invoice = self.env["account.move"].create(self._invoice_vals("E", "2024-07-01", 80, "out_invoice", None))
+        invoice.action_post()
+        Partner._ecrm_compute_rfm_company(self.company)
+        self.assertIn(self.p["E"].id, self._stored_rows())
+        invoice.button_draft()
+        invoice.button_cancel()
+        Partner._ecrm_compute_rfm_company(self.company)  # the same date again: E was never a customer
+        self.assertNotIn(self.p["E"].id, self._stored_rows())
+        Snapshot = self.env["ecrm.rfm.snapshot"]
+        self.assertFalse(Snapshot.search([("partner_id", "=", self.p["E"].id), ("date", "=", date(2024, 7, 1))]))
+        cells = self.env["ecrm.rfm.migration"].search(
+            [("company_id", "=", self.company.id), ("date", "=", date(2024, 7, 1))]
+        )
+        self.assertFalse(cells.filtered(lambda cell: not cell.previous_segment_id and not cell.segment_id))
+        self.assertEqual(sum(cells.mapped("customer_count")), len(self._stored_rows()))
+
     def test_other_settings_run_in_full(self):
         Partner = self.env["res.partner"]
         Score = self.env["ecrm.rfm.score"]
