@@ -19,17 +19,6 @@ from lxml import etree
 from odoo import fields
 from odoo.addons.ecrm_addon.models.res_partner import OPEN_DELIVERY_STATUSES, PENDING_PICKING_STATES
 
-# What the 360 reads, on the partner (the smart buttons, the e-CRM page and its timeline).
-FIELDS_360 = [
-    "ecrm_lifetime_sales",
-    "ecrm_sale_count",
-    "ecrm_open_order_count",
-    "ecrm_pending_delivery_count",
-    "ecrm_unpaid_amount",
-    "ecrm_unpaid_invoice_count",
-    "ecrm_interaction_count",
-    "ecrm_last_interaction_date",
-]
 # Issue #3 (identity and 360): "the number of SQL queries to open the form does
 # not grow with the customer's history" (the same for 10 and 2,000 orders).
 TARGETS = {"big_minus_small_queries_max": 0}
@@ -95,7 +84,7 @@ def idiom_360(env, partner_id):
     contacts = (
         env["res.partner"].with_context(active_test=False).search([("commercial_partner_id", "=", commercial.id)])
     )
-    figures = dict.fromkeys(FIELDS_360, 0)
+    figures = dict.fromkeys(env["res.partner"]._ecrm_360_figure_fields(), 0)
     for order in env["sale.order"].search([("partner_id", "in", contacts.ids), ("state", "=", "sale")]):
         figures["ecrm_lifetime_sales"] += order.currency_id._convert(
             order.amount_untaxed, company.currency_id, company, today
@@ -170,7 +159,9 @@ def run(env, options):
     if not admin.has_group("ecrm_addon.group_ecrm_user"):
         raise RuntimeError("the administrator is not an e-CRM user: the 360 fields would not be read")
     spec = form_spec(uenv)
-    spec_360 = {name: {} for name in FIELDS_360}
+    # what the 360 reads on the partner: its figures (smart buttons, e-CRM page) and the timeline
+    fields_360 = env["res.partner"]._ecrm_360_figure_fields()
+    spec_360 = {name: {} for name in fields_360}
     spec_360["ecrm_timeline_ids"] = spec.get("ecrm_timeline_ids", {"fields": {"display_name": {}}})
     result = {"form_fields": len(spec), "customers": {}}
     for label, (partner_id, orders) in zip(("small", "biggest"), _customers(env), strict=True):
@@ -189,7 +180,7 @@ def run(env, options):
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
-        mismatches = [name for name in FIELDS_360 if not _same(values[name], figures[name])]
+        mismatches = [name for name in fields_360 if not _same(values[name], figures[name])]
         result["customers"][label] = {
             "partner_id": partner_id,
             "orders": orders,

@@ -160,6 +160,11 @@ class ResPartner(models.Model):
     def _compute_ecrm_currency_id(self):
         self.ecrm_currency_id = self.env.company.currency_id
 
+    @api.model
+    def _ecrm_360_figure_fields(self):
+        """The names of the customer 360's figures: the fields ``_compute_ecrm_360`` computes."""
+        return [name for name, field in self._fields.items() if field.compute == "_compute_ecrm_360"]
+
     def _ecrm_360_scope(self):
         """(commercial partners, {contact id: commercial id}) of self, in one query."""
         commercials = self.commercial_partner_id.filtered("id")
