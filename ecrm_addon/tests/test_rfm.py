@@ -338,6 +338,14 @@ class TestRfmEngine(RfmCase):
         }
         self.assertEqual(got, self._expected_scores(expected))
 
+    def test_refresh_turns_jit_off_for_its_statement_only(self):
+        cr = self.env.cr
+        for setting in ("on", "off"):
+            cr.execute(SQL("SELECT set_config('jit', %s, true)", setting))
+            self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+            cr.execute("SELECT current_setting('jit')")
+            self.assertEqual(cr.fetchone()[0], setting)
+
     def test_engine_query_count_does_not_grow_with_customers(self):
         Partner = self.env["res.partner"]
         Partner._ecrm_compute_rfm_company(self.company)  # warm caches
