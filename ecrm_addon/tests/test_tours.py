@@ -30,7 +30,13 @@ class TestTours(HttpCase):
         )
 
     def test_agent_opens_customer_profile(self):
-        self.start_tour("/odoo", "ecrm_agent_customer_tour", login="admin")
+        # an e-CRM agent who sells: no e-CRM manager, no administrator rights
+        new_test_user(
+            self.env,
+            login="ecrm_tour_agent",
+            groups="ecrm_addon.group_ecrm_user,base.group_partner_manager,sales_team.group_sale_salesman_all_leads",
+        )
+        self.start_tour("/odoo", "ecrm_agent_customer_tour", login="ecrm_tour_agent")
         case = self.env["ecrm.case"].search([("sale_order_id", "=", self.order.id)])
         self.assertEqual((case.subject, case.partner_id), ("Parcel arrived damaged", self.customer))
 
@@ -73,10 +79,18 @@ class TestToursPressure(HttpCase):
         )
 
     def test_manager_creates_rule_and_checks_mailing(self):
-        self.start_tour("/odoo", "ecrm_manager_pressure_rule_tour", login="admin")
+        # an e-CRM manager who runs the newsletters: no administrator rights
+        new_test_user(
+            self.env,
+            login="ecrm_tour_manager",
+            groups="ecrm_addon.group_ecrm_manager,mass_mailing.group_mass_mailing_user",
+        )
+        self.start_tour("/odoo", "ecrm_manager_pressure_rule_tour", login="ecrm_tour_manager")
         rule = self.env["ecrm.pressure.rule"].search([("name", "=", "Tour marketing emails")])
         self.assertEqual((rule.channel, rule.category, rule.max_count), ("email", "marketing", 1))
-        self.start_tour(f"/odoo/mailing.mailing/{self.mailing.id}", "ecrm_manager_pressure_check_tour", login="admin")
+        self.start_tour(
+            f"/odoo/mailing.mailing/{self.mailing.id}", "ecrm_manager_pressure_check_tour", login="ecrm_tour_manager"
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -85,7 +99,7 @@ class TestToursPortal(HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.portal_user = new_test_user(cls.env, login="ecrm_tour_portal", groups="base.group_portal")
-        cls.agent = new_test_user(cls.env, login="ecrm_tour_agent", groups="ecrm_addon.group_ecrm_user")
+        cls.agent = new_test_user(cls.env, login="ecrm_tour_portal_agent", groups="ecrm_addon.group_ecrm_user")
 
     def test_portal_customer_opens_case_and_reads_reply(self):
         self.start_tour("/my/cases", "ecrm_portal_new_case_tour", login="ecrm_tour_portal")
