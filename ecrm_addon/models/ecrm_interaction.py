@@ -67,7 +67,6 @@ class EcrmInteraction(models.Model):
         # The pressure check reads a customer's outbound touches of one
         # category in one company by date, and their channel: all of it in
         # this index (index-only scans, one range per customer).
-        self.env.cr.execute("DROP INDEX IF EXISTS ecrm_interaction_pressure_idx")
         tools.create_index(
             self.env.cr,
             "ecrm_interaction_pressure_cover_idx",

@@ -35,16 +35,6 @@ class EcrmPressureDeferral(models.Model):
     ]
 
     def init(self):
-        # rows deferred before deferrals had a company: the mailing's (its responsible's)
-        self.env.cr.execute(
-            """
-            UPDATE ecrm_pressure_deferral d
-               SET company_id = COALESCE(u.company_id, (SELECT min(id) FROM res_company))
-              FROM mailing_mailing m
-              LEFT JOIN res_users u ON u.id = m.user_id
-             WHERE d.company_id IS NULL AND m.id = d.mailing_id
-            """
-        )
         # the cron reads the waiting rows that are due
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS ecrm_pressure_deferral_due_idx "
