@@ -2,7 +2,7 @@
     "name": "e-CRM for online shops",
     "summary": "Unified customer profile, multichannel cases with escalation, "
     "RFM segments and contact-pressure limits on the shop's own data",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Sales/CRM",
     "website": "https://github.com/ecrm-addon/ecrm_addon",
     "author": "ecrm_addon contributors",

@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools.misc import format_date, format_datetime
 
-# job code -> (cron xml id, label)
+# job code and label; the cron that runs each job
 JOBS = [("rfm", "RFM refresh"), ("duplicates", "Duplicate scan")]
 JOB_CRONS = {"rfm": "ecrm_addon.ecrm_rfm_cron", "duplicates": "ecrm_addon.ecrm_duplicate_group_cron_scan"}
 # A run started longer ago than this was interrupted (a crash, a killed
@@ -36,6 +36,7 @@ class EcrmJobRequest(models.Model):
         readonly=True,
         index=True,
     )
+    date_started = fields.Datetime(string="Started On", readonly=True)
     date_done = fields.Datetime(string="Done On", readonly=True)
 
     @api.autovacuum
@@ -78,7 +79,7 @@ class EcrmJobRequest(models.Model):
     def _ecrm_start(self, job):
         """The cron of ``job`` starts: the requests it serves become running."""
         requests = self.sudo().search([("job", "=", job), ("state", "in", ("queued", "running"))])
-        requests.write({"state": "running"})
+        requests.write({"state": "running", "date_started": fields.Datetime.now()})
         return requests
 
     def _ecrm_done(self, job, summary):
@@ -102,12 +103,12 @@ class EcrmJobRequest(models.Model):
     @api.model
     def _ecrm_running_status(self, cron, running):
         """The status of a run in progress: its progress, or, for a run that
-        started long ago and never finished, that it was interrupted (the cron
-        marked its requests running when it started: their write date)."""
-        if running.write_date < fields.Datetime.now() - JOB_STALE_AFTER:
+        started long ago and never finished, that it was interrupted."""
+        started = running.date_started or running.write_date
+        if started < fields.Datetime.now() - JOB_STALE_AFTER:
             return self.env._(
                 "Interrupted (started %(date)s): the next run serves its requests",
-                date=format_datetime(self.env, running.write_date, dt_format="short"),
+                date=format_datetime(self.env, started, dt_format="short"),
             )
         progress = self.env["ir.cron.progress"].sudo().search([("cron_id", "=", cron.id)], limit=1, order="id desc")
         if progress.remaining:

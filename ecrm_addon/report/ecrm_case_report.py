@@ -1,4 +1,4 @@
-from odoo import fields, models, tools
+from odoo import fields, models
 from odoo.tools import SQL
 
 from ..models.ecrm_case import CASE_CHANNELS, CASE_PRIORITIES
@@ -8,8 +8,8 @@ class EcrmCaseReport(models.Model):
     """Cases analysis: backlog, SLA compliance (met / breached) and times to first
     response and resolution, per channel, stage, team and RFM segment.
 
-    A view evaluated at read time, so open cases past their deadline count as
-    breached without any job having to flag them.
+    A query evaluated at read time against the ORM's clock, so open cases past
+    their deadline count as breached without any job having to flag them.
     """
 
     _name = "ecrm.case.report"
@@ -17,6 +17,27 @@ class EcrmCaseReport(models.Model):
     _auto = False
     _order = "date_open desc"
     _rec_name = "case_id"
+    _depends = {
+        "ecrm.case": [
+            "date_open",
+            "date_closed",
+            "commercial_partner_id",
+            "channel",
+            "priority",
+            "category_id",
+            "stage_id",
+            "is_closed",
+            "user_id",
+            "team_id",
+            "company_id",
+            "policy_id",
+            "escalation_level",
+            "first_response_date",
+            "response_deadline",
+            "resolution_deadline",
+        ],
+        "ecrm.rfm.score": ["partner_id", "company_id", "segment_id"],
+    }
 
     case_id = fields.Many2one("ecrm.case", readonly=True)
     date_open = fields.Datetime(string="Opened On", readonly=True)
@@ -45,42 +66,40 @@ class EcrmCaseReport(models.Model):
     hours_to_resolution = fields.Float(string="Hours to Resolution", readonly=True, aggregator="avg")
     case_count = fields.Integer(string="# Cases", readonly=True)
 
-    def _status_sql(self, done, deadline):
+    def _status_sql(self, done, deadline, now):
         return SQL(
             """CASE WHEN %(deadline)s IS NULL THEN 'none'
                     WHEN %(done)s IS NOT NULL THEN CASE WHEN %(done)s <= %(deadline)s THEN 'met' ELSE 'breached' END
-                    WHEN (now() AT TIME ZONE 'UTC') > %(deadline)s THEN 'breached'
+                    WHEN %(now)s > %(deadline)s THEN 'breached'
                     ELSE 'running' END""",
             done=done,
             deadline=deadline,
+            now=now,
         )
 
-    def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        response = self._status_sql(SQL("c.first_response_date"), SQL("c.response_deadline"))
-        resolution = self._status_sql(SQL("c.date_closed"), SQL("c.resolution_deadline"))
-        self.env.cr.execute(
-            SQL(
-                """
-                CREATE OR REPLACE VIEW %(table)s AS (
-                    SELECT c.id AS id, c.id AS case_id, c.date_open, c.date_closed,
-                           c.commercial_partner_id AS partner_id, c.channel, c.priority, c.category_id,
-                           c.stage_id, c.is_closed, c.user_id, c.team_id, c.company_id, c.policy_id,
-                           s.segment_id, c.escalation_level, 1 AS case_count,
-                           %(response)s AS response_status,
-                           %(resolution)s AS resolution_status,
-                           (CASE WHEN %(response)s = 'breached' THEN 1 ELSE 0 END) AS response_breached,
-                           (CASE WHEN %(resolution)s = 'breached' THEN 1 ELSE 0 END) AS resolution_breached,
-                           EXTRACT(EPOCH FROM (c.first_response_date - c.date_open)) / 3600.0
-                               AS hours_to_first_response,
-                           EXTRACT(EPOCH FROM (c.date_closed - c.date_open)) / 3600.0 AS hours_to_resolution
-                      FROM ecrm_case c
-                 LEFT JOIN ecrm_rfm_score s
-                        ON s.partner_id = c.commercial_partner_id AND s.company_id = c.company_id
-                )
-                """,
-                table=SQL.identifier(self._table),
-                response=response,
-                resolution=resolution,
-            )
+    @property
+    def _table_query(self):
+        # The ORM's clock (not the database's), as every other deadline check.
+        now = SQL("%s::timestamp", fields.Datetime.now())
+        response = self._status_sql(SQL("c.first_response_date"), SQL("c.response_deadline"), now)
+        resolution = self._status_sql(SQL("c.date_closed"), SQL("c.resolution_deadline"), now)
+        return SQL(
+            """
+            SELECT c.id AS id, c.id AS case_id, c.date_open, c.date_closed,
+                   c.commercial_partner_id AS partner_id, c.channel, c.priority, c.category_id,
+                   c.stage_id, c.is_closed, c.user_id, c.team_id, c.company_id, c.policy_id,
+                   s.segment_id, c.escalation_level, 1 AS case_count,
+                   %(response)s AS response_status,
+                   %(resolution)s AS resolution_status,
+                   (CASE WHEN %(response)s = 'breached' THEN 1 ELSE 0 END) AS response_breached,
+                   (CASE WHEN %(resolution)s = 'breached' THEN 1 ELSE 0 END) AS resolution_breached,
+                   EXTRACT(EPOCH FROM (c.first_response_date - c.date_open)) / 3600.0
+                       AS hours_to_first_response,
+                   EXTRACT(EPOCH FROM (c.date_closed - c.date_open)) / 3600.0 AS hours_to_resolution
+              FROM ecrm_case c
+         LEFT JOIN ecrm_rfm_score s
+                ON s.partner_id = c.commercial_partner_id AND s.company_id = c.company_id
+            """,
+            response=response,
+            resolution=resolution,
         )

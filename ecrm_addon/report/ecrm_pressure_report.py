@@ -6,7 +6,7 @@ from ..tools.pressure import PRESSURE_HORIZON_HALF_LIVES
 class EcrmPressureReport(models.Model):
     """Weighted contact pressure per customer and company, sortable and pivotable.
 
-    A view over the interaction log, computed when read with each company's
+    A query over the interaction log, computed when read with each company's
     half-life: the same figure as ``res.partner.ecrm_pressure``.
     """
 
@@ -27,33 +27,28 @@ class EcrmPressureReport(models.Model):
     marketing_count = fields.Integer(string="Marketing Touches (30 days)", readonly=True)
     last_touch = fields.Datetime(string="Last Outbound Touch", readonly=True)
 
-    def init(self):
-        tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(
-            tools.SQL(
-                """
-                CREATE VIEW %(table)s AS (
-                    SELECT row_number() OVER (ORDER BY i.commercial_partner_id, i.company_id) AS id,
-                           i.commercial_partner_id AS partner_id,
-                           i.company_id,
-                           SUM(CASE WHEN i.date > now() AT TIME ZONE 'UTC'
-                                                  - make_interval(days => %(horizon)s * c.ecrm_pressure_half_life_days)
-                                    THEN i.weight * power(0.5, GREATEST(EXTRACT(EPOCH FROM
-                                             (now() AT TIME ZONE 'UTC' - i.date)), 0)
-                                         / 86400.0 / GREATEST(c.ecrm_pressure_half_life_days, 1))
-                                    ELSE 0 END) AS pressure,
-                           COUNT(*) FILTER (WHERE i.date > now() AT TIME ZONE 'UTC' - interval '30 days')
-                               AS touch_count,
-                           COUNT(*) FILTER (WHERE i.date > now() AT TIME ZONE 'UTC' - interval '30 days'
-                                              AND i.category = 'marketing') AS marketing_count,
-                           MAX(i.date) AS last_touch
-                      FROM ecrm_interaction i
-                      JOIN res_company c ON c.id = i.company_id
-                     WHERE i.direction = 'outbound'
-                     GROUP BY i.commercial_partner_id, i.company_id
-                )
-                """,
-                table=tools.SQL.identifier(self._table),
-                horizon=PRESSURE_HORIZON_HALF_LIVES,
-            )
+    @property
+    def _table_query(self):
+        # The ORM's clock (not the database's), as res.partner.ecrm_pressure.
+        now = tools.SQL("%s::timestamp", fields.Datetime.now())
+        return tools.SQL(
+            """
+            SELECT row_number() OVER (ORDER BY i.commercial_partner_id, i.company_id) AS id,
+                   i.commercial_partner_id AS partner_id,
+                   i.company_id,
+                   SUM(CASE WHEN i.date > %(now)s - make_interval(days => %(horizon)s * c.ecrm_pressure_half_life_days)
+                            THEN i.weight * power(0.5, GREATEST(EXTRACT(EPOCH FROM (%(now)s - i.date)), 0)
+                                 / 86400.0 / GREATEST(c.ecrm_pressure_half_life_days, 1))
+                            ELSE 0 END) AS pressure,
+                   COUNT(*) FILTER (WHERE i.date > %(now)s - interval '30 days') AS touch_count,
+                   COUNT(*) FILTER (WHERE i.date > %(now)s - interval '30 days' AND i.category = 'marketing')
+                       AS marketing_count,
+                   MAX(i.date) AS last_touch
+              FROM ecrm_interaction i
+              JOIN res_company c ON c.id = i.company_id
+             WHERE i.direction = 'outbound'
+             GROUP BY i.commercial_partner_id, i.company_id
+            """,
+            now=now,
+            horizon=PRESSURE_HORIZON_HALF_LIVES,
         )

@@ -1,6 +1,8 @@
 import json
 from datetime import timedelta
 
+from freezegun import freeze_time
+
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
@@ -119,16 +121,15 @@ class TestBackgroundJobs(TransactionCase):
 
     def test_run_that_never_finished_shows_interrupted_and_is_served_next_time(self):
         self.env["ecrm.rfm.segment"].with_user(self.manager).action_ecrm_compute_rfm()
-        requests = self.Request._ecrm_start("rfm")  # the cron started, then its worker died
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE ecrm_job_request SET write_date = now() at time zone 'UTC' - interval '7 hours' WHERE id IN %s",
-            [tuple(requests.ids)],
-        )
-        requests.invalidate_recordset()
+        with freeze_time("2026-11-23 02:00"):
+            requests = self.Request._ecrm_start("rfm")  # the cron started, then its worker died
         Request = self.Request.with_user(self.manager)
-        self.assertTrue(Request._ecrm_status("rfm").startswith("Interrupted (started "), Request._ecrm_status("rfm"))
-        self.env["res.partner"]._cron_ecrm_compute_rfm()
+        with freeze_time("2026-11-23 07:59"):
+            self.assertTrue(Request._ecrm_status("rfm").startswith("Running"), Request._ecrm_status("rfm"))
+        with freeze_time("2026-11-23 08:01"):
+            status = Request._ecrm_status("rfm")
+            self.assertTrue(status.startswith("Interrupted (started "), status)
+            self.env["res.partner"]._cron_ecrm_compute_rfm()
         self.assertEqual(requests.state, "done")
         self.assertTrue(Request._ecrm_status("rfm").startswith("Last run: "))
 

@@ -9,22 +9,26 @@ from .common import EcrmCaseCommon
 class TestCaseReports(EcrmCaseCommon):
     def report(self, cases):
         self.env.flush_all()
+        self.env["ecrm.case.report"].invalidate_model()  # read at the current clock
         return self.env["ecrm.case.report"].search([("case_id", "in", cases.ids)])
 
     def test_sla_status_met_breached_running(self):
         with freeze_time("2026-11-23 09:00"):
             met, late = self.new_case(), self.new_case(channel="email")
+            # open cases are compared with the ORM's clock at read time
+            running = self.new_case()
         met.first_response_date = self.dt("2026-11-23 10:00")
         late.first_response_date = self.dt("2026-11-23 15:00")
-        # the view compares open cases with the database's clock
-        overdue = self.new_case(date_open=self.dt("2020-01-06 09:00"))
-        running = self.new_case(date_open=self.dt("2099-01-05 09:00"))
-        rows = {row.case_id: row for row in self.report(met | late | overdue | running)}
+        overdue = self.new_case(date_open=self.dt("2026-11-16 09:00"))
+        with freeze_time("2026-11-23 09:30"):
+            rows = {row.case_id: row for row in self.report(met | late | overdue | running)}
         self.assertEqual(rows[met].response_status, "met")
         self.assertEqual(rows[late].response_status, "breached")
         self.assertEqual(rows[overdue].response_status, "breached")
         self.assertEqual(rows[running].response_status, "running")
         self.assertAlmostEqual(rows[met].hours_to_first_response, 1.0)
+        with freeze_time("2026-12-31 09:00"):  # the same open case, read later, is breached
+            self.assertEqual(self.report(running).response_status, "breached")
 
     def test_breaches_grouped_by_channel(self):
         with freeze_time("2026-11-23 09:00"):

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged
+from odoo.tools import SQL
 
 
 @tagged("post_install", "-at_install")
@@ -119,3 +120,40 @@ class TestMigration(TransactionCase):
         stage.with_context(lang="en_US").name = "Incoming"  # a shop's own name stays
         migrate(self.env.cr, "18.0.1.0.0")
         self.assertEqual(stage.with_context(lang="en_US").name, "Incoming")
+
+    def test_18_0_1_2_0_drops_the_old_report_views(self):
+        cr = self.env.cr
+        for table in ("ecrm_case_report", "ecrm_pressure_report"):  # as 18.0.1.1.0 left them
+            cr.execute(SQL("CREATE VIEW %s AS (SELECT 1 AS id)", SQL.identifier(table)))
+        self._script("18.0.1.2.0", "post-migrate.py").migrate(cr, "18.0.1.1.0")
+        cr.execute("SELECT count(*) FROM pg_views WHERE viewname IN ('ecrm_case_report', 'ecrm_pressure_report')")
+        self.assertEqual(cr.fetchone()[0], 0)
+
+    def test_18_0_1_2_0_gives_old_deferrals_their_mailing_company(self):
+        company = self.env["res.company"].create({"name": "Deferring Shop"})
+        responsible = new_test_user(self.env, login="ecrm_mig_mailer", company_id=company.id)
+        partner = self.env["res.partner"].create({"name": "Deferred", "email": "deferred@example.com"})
+        mailing = self.env["mailing.mailing"].create(
+            {
+                "subject": "Old news",
+                "body_html": "<p>News</p>",
+                "user_id": responsible.id,
+                "mailing_model_id": self.env["ir.model"]._get_id("res.partner"),
+            }
+        )
+        deferral = self.env["ecrm.pressure.deferral"].create(
+            {
+                "mailing_id": mailing.id,
+                "res_model": "res.partner",
+                "res_id": partner.id,
+                "partner_id": partner.id,
+                "until": "2026-11-20 10:00:00",
+            }
+        )
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute("ALTER TABLE ecrm_pressure_deferral ALTER COLUMN company_id DROP NOT NULL")
+        cr.execute("UPDATE ecrm_pressure_deferral SET company_id = NULL WHERE id = %s", [deferral.id])
+        self._script("18.0.1.2.0", "pre-migrate.py").migrate(cr, "18.0.1.1.0")
+        deferral.invalidate_recordset()
+        self.assertEqual(deferral.company_id, company)

@@ -45,14 +45,21 @@ class TestPressureProfile(PressureCase):
             )
 
     def test_report_sorts_customers_by_pressure(self):
-        self._touch(self.bob, fields_now := NOW.replace(year=2099))  # future touch: full weight
-        self._touch(self.alice, fields_now)
-        self._touch(self.alice, fields_now)
-        rows = self.env["ecrm.pressure.report"].search(
-            [("partner_id", "in", (self.alice | self.bob).ids)], order="pressure desc"
-        )
-        self.assertEqual(rows.mapped("partner_id").ids, [self.alice.id, self.bob.id])
-        self.assertAlmostEqual(rows[0].pressure, 2.0, places=6)
+        self._touch(self.bob, NOW)
+        self._touch(self.alice, NOW)
+        self._touch(self.alice, NOW)
+        with freeze_time(NOW):  # touches of now: full weight
+            rows = self.env["ecrm.pressure.report"].search(
+                [("partner_id", "in", (self.alice | self.bob).ids)], order="pressure desc"
+            )
+            self.assertEqual(rows.mapped("partner_id").ids, [self.alice.id, self.bob.id])
+            self.assertAlmostEqual(rows[0].pressure, 2.0, places=6)
+            self.assertEqual(rows[0].touch_count, 2)
+        with freeze_time(NOW + timedelta(days=31)):  # past the 30-day count, still under pressure
+            self.env.invalidate_all()
+            rows = self.env["ecrm.pressure.report"].search([("partner_id", "=", self.alice.id)])
+            self.assertEqual(rows.touch_count, 0)
+            self.assertAlmostEqual(rows.pressure, rows.partner_id.ecrm_pressure, delta=0.005)  # shown to 2 digits
 
     def test_blocked_until_on_profile(self):
         rule = self.Rule.create({"name": "Gap", "max_count": 5, "min_interval_hours": 24})
