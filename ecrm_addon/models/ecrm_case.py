@@ -314,8 +314,11 @@ class EcrmCase(models.Model):
     # --- identity -------------------------------------------------------------------
 
     @api.model
-    def _ecrm_find_or_create_partner(self, email=None, phone=None, name=None):
+    def _ecrm_find_or_create_partner(self, email=None, phone=None, name=None, company=None):
         """The customer these identifiers point to; a new contact only when none matches.
+
+        Only partners of ``company`` (the case's; the current company by
+        default) or shared ones match, never the partner of an internal user.
 
         Uses the shared identity resolution (``res.partner._ecrm_match``) when it
         is installed, else the normalised email, then the sanitised phone.
@@ -324,16 +327,18 @@ class EcrmCase(models.Model):
         # user (email gateway, portal, API key); only the matched partner leaves.
         Partner = self.env["res.partner"].sudo()
         email_norm = email_normalize(email) if email else False
+        company = company or self.env.company
         partner = Partner.browse()
         if hasattr(Partner, "_ecrm_match"):
-            partner = Partner._ecrm_match(email=email_norm or None, phone=phone or None)
+            partner = Partner._ecrm_match(email=email_norm or None, phone=phone or None, company=company)
         else:
+            scope = Partner._ecrm_customer_of_domain(company)
             if email_norm:
-                partner = Partner.search([("email_normalized", "=", email_norm)], order="id", limit=1)
+                partner = Partner.search([("email_normalized", "=", email_norm), *scope], order="id", limit=1)
             if not partner and phone:
                 sanitized = Partner._phone_format(number=phone, raise_exception=False) or phone
                 partner = Partner.search(
-                    ["|", ("phone_sanitized", "=", sanitized), ("phone", "=", phone)], order="id", limit=1
+                    ["|", ("phone_sanitized", "=", sanitized), ("phone", "=", phone), *scope], order="id", limit=1
                 )
         if not partner:
             partner = Partner.create(
@@ -354,7 +359,8 @@ class EcrmCase(models.Model):
         if not partner_id:
             name, email = tools.parse_contact_from_email(msg_dict.get("email_from") or "")
             if email:
-                partner_id = self._ecrm_find_or_create_partner(email=email, name=name).id
+                company = self.env["res.company"].browse(values.get("company_id")) or self.env.company
+                partner_id = self._ecrm_find_or_create_partner(email=email, name=name, company=company).id
         values.setdefault("channel", "email")
         values.setdefault("subject", msg_dict.get("subject") or self.env._("(no subject)"))
         values.setdefault("description", self._ecrm_mail_description(msg_dict.get("body")))
@@ -566,7 +572,9 @@ class EcrmCase(models.Model):
                 log = Log.browse(claimed[0][0])
                 try:
                     with self.env.cr.savepoint():
-                        level._ecrm_fire(case)
+                        # in the case's company: its templates, sequences and rules
+                        company = case.company_id
+                        level.with_company(company)._ecrm_fire(case.with_company(company))
                 except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                     # another transaction changed a record the actions write (e.g. the
                     # notified partner): not a failed action; the cron retries the batch
