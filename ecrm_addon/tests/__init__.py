@@ -1,6 +1,7 @@
 from . import test_background_jobs
 from . import test_base_models
 from . import test_case_escalation
+from . import test_case_field_rights
 from . import test_case_http
 from . import test_case_intake
 from . import test_case_late_delivery
