@@ -3,7 +3,7 @@ import threading
 from datetime import timedelta
 
 from odoo import api, fields, models, tools
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, email_normalize, html2plaintext, plaintext2html
 
@@ -29,6 +29,22 @@ ESCALATION_BATCH_TRIES = 5
 # Characters of an inbound mail's body kept as the description of the case it
 # opens; the whole message stays in the chatter.
 MAIL_DESCRIPTION_MAX = 100_000
+# Fields only the system writes (the SLA clocks, the escalation state, the API's
+# idempotency key): refused to every user's create and write, RPC included.
+SYSTEM_FIELDS = frozenset(
+    {
+        "api_request_key",
+        "first_response_date",
+        "response_deadline",
+        "resolution_deadline",
+        "escalation_level",
+        "next_escalation_at",
+        "ecrm_paused_since",
+        "ecrm_paused_hours",
+    }
+)
+# What portal customers may not read of their cases (the SLA, the team, the keys).
+INTERNAL = "base.group_user"
 
 
 def _ecrm_auto_commit():
@@ -55,6 +71,7 @@ class EcrmCase(models.Model):
         string="API Request Key",
         readonly=True,
         copy=False,
+        groups=INTERNAL,
         index="btree_not_null",
         help="The Idempotency-Key the API client sent with the request that created the case "
         "(prefixed with its user): a retry with the same key returns this case instead of a second one.",
@@ -83,7 +100,7 @@ class EcrmCase(models.Model):
     )
     is_closed = fields.Boolean(related="stage_id.is_closed", store=True)
     user_id = fields.Many2one("res.users", string="Assignee", tracking=True, index=True, domain=[("share", "=", False)])
-    team_id = fields.Many2one("crm.team", string="Sales Team", tracking=True, index=True)
+    team_id = fields.Many2one("crm.team", string="Sales Team", tracking=True, index=True, groups=INTERNAL)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     sale_order_id = fields.Many2one("sale.order", string="Sales Order", index="btree_not_null")
     picking_id = fields.Many2one("stock.picking", string="Delivery", index="btree_not_null")
@@ -102,31 +119,38 @@ class EcrmCase(models.Model):
         store=True,
         readonly=False,
         tracking=True,
+        groups=INTERNAL,
     )
     date_open = fields.Datetime(
         string="Opened On", required=True, default=fields.Datetime.now, copy=False, help="Start of the clocks."
     )
     date_closed = fields.Datetime(string="Closed On", readonly=True, copy=False)
-    ecrm_paused_since = fields.Datetime(string="Paused Since", readonly=True, copy=False)
+    ecrm_paused_since = fields.Datetime(string="Paused Since", readonly=True, copy=False, groups=INTERNAL)
     ecrm_paused_hours = fields.Float(
         string="Paused Working Hours",
         readonly=True,
         copy=False,
+        groups=INTERNAL,
         help="Working hours spent waiting on the customer; added back to the deadlines.",
     )
-    response_deadline = fields.Datetime(compute="_compute_deadlines", store=True, tracking=True)
-    resolution_deadline = fields.Datetime(compute="_compute_deadlines", store=True, tracking=True)
-    first_response_date = fields.Datetime(readonly=True, copy=False)
-    escalation_ids = fields.One2many("ecrm.case.escalation", "case_id", string="Escalations", readonly=True)
-    escalation_level = fields.Integer(compute="_compute_escalation_level", store=True, help="Highest level fired.")
+    response_deadline = fields.Datetime(compute="_compute_deadlines", store=True, tracking=True, groups=INTERNAL)
+    resolution_deadline = fields.Datetime(compute="_compute_deadlines", store=True, tracking=True, groups=INTERNAL)
+    first_response_date = fields.Datetime(readonly=True, copy=False, groups=INTERNAL)
+    escalation_ids = fields.One2many(
+        "ecrm.case.escalation", "case_id", string="Escalations", readonly=True, groups=INTERNAL
+    )
+    escalation_level = fields.Integer(
+        compute="_compute_escalation_level", store=True, groups=INTERNAL, help="Highest level fired."
+    )
     next_escalation_at = fields.Datetime(
         compute="_compute_next_escalation_at",
         store=True,
         copy=False,
+        groups=INTERNAL,
         help="When the next escalation level is due; empty when nothing is left, or the case is closed or paused.",
     )
-    response_late = fields.Boolean(compute="_compute_sla_late")
-    resolution_late = fields.Boolean(compute="_compute_sla_late")
+    response_late = fields.Boolean(compute="_compute_sla_late", groups=INTERNAL)
+    resolution_late = fields.Boolean(compute="_compute_sla_late", groups=INTERNAL)
 
     def init(self):
         # The escalation cron reads only the due cases: a partial index on the
@@ -244,8 +268,26 @@ class EcrmCase(models.Model):
 
     # --- CRUD -------------------------------------------------------------------
 
+    def _ecrm_check_system_fields(self, vals_list, create=False):
+        """Refuse the fields only the system writes. The one exception: a case
+        created through the API stores the client's Idempotency-Key prefixed
+        with the creating user (a user only ever claims their own keys)."""
+        if self.env.su:
+            return
+        for vals in vals_list:
+            names = SYSTEM_FIELDS & vals.keys()
+            key = vals.get("api_request_key")
+            if create and (not key or str(key).startswith(f"{self.env.uid}:")):
+                names -= {"api_request_key"}
+            if names:
+                labels = sorted(self._fields[name]._description_string(self.env) for name in names)
+                raise AccessError(
+                    self.env._("Only the system sets these fields of a case: %(fields)s.", fields=", ".join(labels))
+                )
+
     @api.model_create_multi
     def create(self, vals_list):
+        self._ecrm_check_system_fields(vals_list, create=True)
         for vals in vals_list:
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
             vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("ecrm.case") or "/"
@@ -257,11 +299,12 @@ class EcrmCase(models.Model):
             closed.date_closed = fields.Datetime.now()
         waiting = cases.filtered("stage_id.is_waiting_customer")
         if waiting:
-            waiting.ecrm_paused_since = fields.Datetime.now()
+            waiting.sudo().ecrm_paused_since = fields.Datetime.now()  # sudo: a system stamp
         cases._ecrm_log_interactions("inbound", "opened")
         return cases
 
     def write(self, vals):
+        self._ecrm_check_system_fields([vals])
         if "stage_id" in vals:
             self._ecrm_track_clock(self.env["ecrm.case.stage"].browse(vals["stage_id"]), vals)
         res = super().write(vals)
@@ -288,10 +331,10 @@ class EcrmCase(models.Model):
         for case in to_resume:
             policy = case.policy_id.sudo()
             hours = policy._ecrm_work_hours(case.ecrm_paused_since, now) if policy else 0.0
-            # a write per case: the hours differ
-            case.write({"ecrm_paused_hours": case.ecrm_paused_hours + hours, "ecrm_paused_since": False})
+            # a write per case: the hours differ; sudo: the clock is the system's
+            case.sudo().write({"ecrm_paused_hours": case.ecrm_paused_hours + hours, "ecrm_paused_since": False})
         if to_pause:
-            to_pause.write({"ecrm_paused_since": now})
+            to_pause.sudo().write({"ecrm_paused_since": now})  # sudo: the clock is the system's
         if new_stage.is_closed:
             vals.setdefault("date_closed", now)
         elif "date_closed" not in vals:
@@ -314,8 +357,11 @@ class EcrmCase(models.Model):
     # --- identity -------------------------------------------------------------------
 
     @api.model
-    def _ecrm_find_or_create_partner(self, email=None, phone=None, name=None):
+    def _ecrm_find_or_create_partner(self, email=None, phone=None, name=None, company=None):
         """The customer these identifiers point to; a new contact only when none matches.
+
+        Only partners of ``company`` (the case's; the current company by
+        default) or shared ones match, never the partner of an internal user.
 
         Uses the shared identity resolution (``res.partner._ecrm_match``) when it
         is installed, else the normalised email, then the sanitised phone.
@@ -324,16 +370,18 @@ class EcrmCase(models.Model):
         # user (email gateway, portal, API key); only the matched partner leaves.
         Partner = self.env["res.partner"].sudo()
         email_norm = email_normalize(email) if email else False
+        company = company or self.env.company
         partner = Partner.browse()
         if hasattr(Partner, "_ecrm_match"):
-            partner = Partner._ecrm_match(email=email_norm or None, phone=phone or None)
+            partner = Partner._ecrm_match(email=email_norm or None, phone=phone or None, company=company)
         else:
+            scope = Partner._ecrm_customer_of_domain(company)
             if email_norm:
-                partner = Partner.search([("email_normalized", "=", email_norm)], order="id", limit=1)
+                partner = Partner.search([("email_normalized", "=", email_norm), *scope], order="id", limit=1)
             if not partner and phone:
                 sanitized = Partner._phone_format(number=phone, raise_exception=False) or phone
                 partner = Partner.search(
-                    ["|", ("phone_sanitized", "=", sanitized), ("phone", "=", phone)], order="id", limit=1
+                    ["|", ("phone_sanitized", "=", sanitized), ("phone", "=", phone), *scope], order="id", limit=1
                 )
         if not partner:
             partner = Partner.create(
@@ -354,7 +402,8 @@ class EcrmCase(models.Model):
         if not partner_id:
             name, email = tools.parse_contact_from_email(msg_dict.get("email_from") or "")
             if email:
-                partner_id = self._ecrm_find_or_create_partner(email=email, name=name).id
+                company = self.env["res.company"].browse(values.get("company_id")) or self.env.company
+                partner_id = self._ecrm_find_or_create_partner(email=email, name=name, company=company).id
         values.setdefault("channel", "email")
         values.setdefault("subject", msg_dict.get("subject") or self.env._("(no subject)"))
         values.setdefault("description", self._ecrm_mail_description(msg_dict.get("body")))
@@ -566,7 +615,9 @@ class EcrmCase(models.Model):
                 log = Log.browse(claimed[0][0])
                 try:
                     with self.env.cr.savepoint():
-                        level._ecrm_fire(case)
+                        # in the case's company: its templates, sequences and rules
+                        company = case.company_id
+                        level.with_company(company)._ecrm_fire(case.with_company(company))
                 except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                     # another transaction changed a record the actions write (e.g. the
                     # notified partner): not a failed action; the cron retries the batch

@@ -45,6 +45,14 @@ class EcrmDuplicateGroup(models.Model):
         index=True,
     )
     company_id = fields.Many2one("res.company", readonly=True)
+    company_ids = fields.Many2many(
+        "res.company",
+        string="Companies",
+        compute="_compute_company_ids",
+        store=True,
+        help="Companies of the group's partners: a group shows a customer's email, phone or tax ID "
+        "only to users of all of them.",
+    )
     review_user_id = fields.Many2one("res.users", string="Reviewed By", readonly=True)
     review_date = fields.Datetime(string="Reviewed On", readonly=True)
     kept_partner_id = fields.Many2one("res.partner", readonly=True, ondelete="set null")
@@ -59,6 +67,11 @@ class EcrmDuplicateGroup(models.Model):
         for group in self:
             group.name = f"{labels.get(group.key_type, '')}: {group.key or ''}"
 
+    @api.depends("partner_ids.company_id")
+    def _compute_company_ids(self):
+        for group in self:
+            group.company_ids = group.partner_ids.company_id
+
     def _ecrm_check_manager(self):
         if not self.env.user.has_group("ecrm_addon.group_ecrm_manager"):
             raise AccessError(self.env._("Only e-CRM managers review duplicate customers."))
@@ -66,13 +79,18 @@ class EcrmDuplicateGroup(models.Model):
     def action_dismiss(self):
         """Not a duplicate: remembered, the next scan does not reopen this set."""
         self._ecrm_check_manager()
-        self.filtered(lambda g: g.state == "open").write(
+        # sudo: groups are written by the scan and these reviews only, never edited
+        # over RPC; the manager's rights to read them were checked by the rules
+        self.check_access("read")
+        self.filtered(lambda g: g.state == "open").sudo().write(
             {"state": "dismissed", "review_user_id": self.env.uid, "review_date": fields.Datetime.now()}
         )
 
     def action_reopen(self):
         self._ecrm_check_manager()
-        self.filtered(lambda g: g.state == "dismissed").write(
+        self.check_access("read")
+        # sudo: see action_dismiss
+        self.filtered(lambda g: g.state == "dismissed").sudo().write(
             {"state": "open", "review_user_id": False, "review_date": False}
         )
 

@@ -74,7 +74,8 @@ class EcrmEscalationLevel(models.Model):
             users |= case.user_id
         if self.notify_team_leader:
             users |= case.team_id.user_id
-        users = users.filtered("active")
+        # only active users of the case's company hear of it or receive it
+        users = users.filtered(lambda user: user.active and case.company_id in user.company_ids)
         body = self.env._(
             "Escalation %(level)s: case %(case)s (%(subject)s) is due.",
             level=self.name,
@@ -96,7 +97,7 @@ class EcrmEscalationLevel(models.Model):
                     user_id=user.id,
                 )
         vals = {}
-        if self.reassign_user_id:
+        if self.reassign_user_id and case.company_id in self.reassign_user_id.company_ids:
             vals["user_id"] = self.reassign_user_id.id
         if self.raise_priority and case.priority < "3":
             vals["priority"] = str(int(case.priority) + 1)

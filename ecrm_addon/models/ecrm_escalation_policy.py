@@ -16,7 +16,12 @@ class EcrmEscalationPolicy(models.Model):
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10, help="The first policy in this order that covers a case applies to it.")
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one("res.company", default=lambda self: self.env.company, index=True)
+    company_id = fields.Many2one(
+        "res.company",
+        default=lambda self: self.env.company,
+        index=True,
+        help="Empty: a policy shared by every company (only Settings administrators configure those).",
+    )
     priority = fields.Selection(CASE_PRIORITIES, help="Covers only cases of this priority. Empty: every priority.")
     channel = fields.Selection(CASE_CHANNELS, help="Covers only cases from this channel. Empty: every channel.")
     category_ids = fields.Many2many(
@@ -47,6 +52,20 @@ class EcrmEscalationPolicy(models.Model):
                 raise ValidationError(
                     self.env._("The targets of the SLA policy %(name)s cannot be negative.", name=policy.name)
                 )
+
+    @api.constrains("company_id")
+    def _check_company(self):
+        # a shared policy covers, notifies and reassigns every company's cases
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        for policy in self.filtered(lambda p: not p.company_id):
+            raise ValidationError(
+                self.env._(
+                    "The SLA policy %(name)s needs a company: only Settings administrators configure "
+                    "policies shared by every company.",
+                    name=policy.name,
+                )
+            )
 
     @api.constrains("domain")
     def _check_domain(self):

@@ -39,7 +39,7 @@ class EcrmPressureRule(models.Model):
     company_id = fields.Many2one(
         "res.company",
         default=lambda self: self.env.company,
-        help="Empty: the rule applies in every company.",
+        help="Empty: the rule applies in every company (only Settings administrators configure those).",
     )
     channel = fields.Selection(
         [("email", "Email"), ("sms", "SMS"), ("phone", "Phone"), ("all", "All channels")],
@@ -107,6 +107,20 @@ class EcrmPressureRule(models.Model):
                         rule=rule.name,
                     )
                 )
+
+    @api.constrains("company_id")
+    def _check_company(self):
+        # a shared rule limits every company's mailings
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        for rule in self.filtered(lambda r: not r.company_id):
+            raise ValidationError(
+                self.env._(
+                    "Rule %(rule)s needs a company: only Settings administrators configure "
+                    "rules shared by every company.",
+                    rule=rule.name,
+                )
+            )
 
     # ------------------------------------------------------------------
     # Engine

@@ -22,6 +22,7 @@ class MailActivity(models.Model):
         if not touches:
             return []
         partner_of = {}
+        company_of = {}
         for model, activities in touches.grouped("res_model").items():
             # sudo: whoever may mark the activity done may log it, as Odoo posts its message
             records = self.env[model].sudo().browse(activities.mapped("res_id")).exists()
@@ -29,6 +30,9 @@ class MailActivity(models.Model):
                 partner_of.update({(model, partner.id): partner.id for partner in records})
             elif "partner_id" in records._fields and records._fields["partner_id"].comodel_name == "res.partner":
                 partner_of.update({(model, record.id): record.partner_id.id for record in records})
+            if "company_id" in records._fields and records._fields["company_id"].comodel_name == "res.company":
+                # the touch belongs to the document's company, not the user's current one
+                company_of.update({(model, record.id): record.company_id.id for record in records})
         now = fields.Datetime.now()
         return [
             {
@@ -41,7 +45,7 @@ class MailActivity(models.Model):
                 "res_id": activity.res_id,
                 "date": now,
                 "user_id": activity.user_id.id or self.env.uid,
-                "company_id": self.env.company.id,
+                "company_id": company_of.get((activity.res_model, activity.res_id)) or self.env.company.id,
             }
             for activity in touches
             if partner_of.get((activity.res_model, activity.res_id))

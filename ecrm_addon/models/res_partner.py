@@ -312,16 +312,22 @@ class ResPartner(models.Model):
         return {fname: key for fname, key in keys.items() if key}
 
     @api.model
-    def _ecrm_match_candidates(self, email=None, phone=None, vat=None, country=None):
+    def _ecrm_match_candidates(self, email=None, phone=None, vat=None, country=None, company=None):
         """Every partner (contact or company) carrying one of the identifiers,
         best first: the partner that is its own commercial entity, then the
         commercial entity most recently active (last confirmed order, last
         interaction, last change). One query finds them; ranking several
-        customers costs two grouped reads more."""
+        customers costs two grouped reads more.
+
+        ``company`` (a res.company): a message to that company (a case) is
+        matched only to its partners or shared ones, never to the partner of an
+        internal user."""
         keys = self._ecrm_identity_keys(email=email, phone=phone, vat=vat, country=country)
         if not keys:
             return self.browse()
         domain = expression.OR([[(fname, "=", key)] for fname, key in keys.items()])
+        if company:
+            domain = expression.AND([domain, self._ecrm_customer_of_domain(company)])
         candidates = self.search_fetch(domain, ["commercial_partner_id", "write_date"])
         return candidates._ecrm_ranked()
 
@@ -351,14 +357,26 @@ class ResPartner(models.Model):
         return self.sorted(rank, reverse=True)
 
     @api.model
-    def _ecrm_match(self, email=None, phone=None, vat=None, country=None):
+    def _ecrm_match(self, email=None, phone=None, vat=None, country=None, company=None):
         """Return the existing customer (commercial partner) the identifiers point
         to, the most recently active when several do; an empty recordset when none.
 
         ``country`` (a res.country or its code) reads a national phone number;
-        the current company's country by default. Every inbound channel calls it
-        before it creates a partner."""
-        return self._ecrm_match_candidates(email=email, phone=phone, vat=vat, country=country)[:1].commercial_partner_id
+        the current company's country by default. ``company``: only partners of
+        that company or shared ones, never an internal user's (see
+        ``_ecrm_match_candidates``). Every inbound channel calls it before it
+        creates a partner."""
+        candidates = self._ecrm_match_candidates(email=email, phone=phone, vat=vat, country=country, company=company)
+        return candidates[:1].commercial_partner_id
+
+    @api.model
+    def _ecrm_customer_of_domain(self, company):
+        """Partners a message to ``company`` may come from: that company's or
+        shared ones, not the partner of an internal user (active or not)."""
+        return [
+            ("company_id", "in", [company.id, False]),
+            ("user_ids", "not any", [("share", "=", False), ("active", "in", [True, False])]),
+        ]
 
     def _ecrm_last_activity(self):
         """{commercial partner id: datetime of its latest confirmed order or

@@ -83,6 +83,7 @@ class TestDuplicateGroups(TransactionCase):
             [
                 {
                     "partner_id": partner.id,
+                    "user_id": self.manager.id,  # the merge record counts what the manager may read
                     "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 1})],
                 }
                 for partner in (self.ana_web, self.ana_shop)

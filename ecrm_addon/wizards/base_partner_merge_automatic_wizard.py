@@ -22,33 +22,33 @@ class MergePartnerAutomatic(models.TransientModel):
 
     def _ecrm_count_linked(self, partners):
         """{label: count} of the records that point at ``partners`` and that a
-        merge moves: orders, invoices, deliveries, interactions, messages, followers."""
-        # sudo: the counts are for the merge record only; the merge itself moves
-        # every row whatever the user may read.
-        env = self.sudo().env
+        merge moves: orders, invoices, deliveries, interactions, messages,
+        followers. Counted under the user's own rights (other companies' records,
+        or a model the user may not read, are not told); the merge itself moves
+        every row."""
         ids = partners.ids
-        counts = {
-            self.env._("Orders"): env["sale.order"].search_count([("partner_id", "in", ids)]),
-            self.env._("Invoices"): env["account.move"].search_count(
-                [("partner_id", "in", ids), ("move_type", "!=", "entry")]
+        searches = [
+            (self.env._("Orders"), "sale.order", [("partner_id", "in", ids)]),
+            (self.env._("Invoices"), "account.move", [("partner_id", "in", ids), ("move_type", "!=", "entry")]),
+            (self.env._("Deliveries"), "stock.picking", [("partner_id", "in", ids)]),
+            (self.env._("Interactions"), "ecrm.interaction", [("partner_id", "in", ids)]),
+            (self.env._("Followers"), "mail.followers", [("partner_id", "in", ids)]),
+            (
+                self.env._("Messages"),
+                "mail.message",
+                ["|", "&", ("model", "=", "res.partner"), ("res_id", "in", ids), ("author_id", "in", ids)],
             ),
-            self.env._("Deliveries"): env["stock.picking"].search_count([("partner_id", "in", ids)]),
-            self.env._("Interactions"): env["ecrm.interaction"].search_count([("partner_id", "in", ids)]),
-            self.env._("Followers"): env["mail.followers"].search_count([("partner_id", "in", ids)]),
+        ]
+        return {
+            label: self.env[model].search_count(domain)
+            for label, model, domain in searches
+            if self.env[model].has_access("read")
         }
-        self.env.cr.execute(
-            SQL(
-                """SELECT count(*) FROM mail_message
-                    WHERE (model = 'res.partner' AND res_id = ANY(%(ids)s)) OR author_id = ANY(%(ids)s)""",
-                ids=ids,
-            )
-        )
-        counts[self.env._("Messages")] = self.env.cr.fetchone()[0]
-        return counts
 
     def _merge(self, partner_ids, dst_partner=None, extra_checks=True):
         group = self.env["ecrm.duplicate.group"]
         partners = self.env["res.partner"].browse(partner_ids).exists()
+        self._ecrm_check_no_users(partners)
         if group_id := self.env.context.get("ecrm_duplicate_group_id"):
             group = group.browse(group_id).exists()
             if group and extra_checks and self._ecrm_check_group_merge(group, partners):
@@ -97,6 +97,21 @@ class MergePartnerAutomatic(models.TransientModel):
             Markup("").join(Markup("<li>%s: %s</li>") % (escape(label), count) for label, count in moved.items()),
         )
 
+    def _ecrm_check_no_users(self, partners):
+        """Only Administrators merge the partner of a user: a merge moves the
+        user (their login, rights and portal access) onto the kept partner."""
+        if self.env.is_admin():
+            return
+        # sudo: only whether a user (active or not) holds one of the partners
+        users = partners.sudo().with_context(active_test=False).user_ids
+        if users:
+            raise UserError(
+                self.env._(
+                    "These contacts belong to users (%(users)s): only an Administrator can merge them.",
+                    users=", ".join(users.mapped("name")),
+                )
+            )
+
     def _ecrm_check_group_merge(self, group, partners):
         """True when an e-CRM manager may merge ``partners`` from the duplicate
         ``group`` without Odoo's "same email" check: the partners all belong to
@@ -141,6 +156,7 @@ class MergePartnerAutomatic(models.TransientModel):
         groups = group | self.env["ecrm.duplicate.group"].search(
             [("state", "=", "open"), ("partner_ids", "in", kept.ids)]
         )
-        groups.filtered(lambda g: g == group or len(g.partner_ids.exists()) < 2).write(
+        # sudo: the merge closes the groups it settled (groups are not edited over RPC)
+        groups.filtered(lambda g: g == group or len(g.partner_ids.exists()) < 2).sudo().write(
             {"state": "merged", "kept_partner_id": kept.id, "review_user_id": self.env.uid, "review_date": now}
         )
