@@ -4,7 +4,6 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..models.ecrm_escalation_level import EcrmEscalationLevel
@@ -237,7 +236,7 @@ class TestCaseEscalation(EcrmCaseCommon):
         def fire_once_broken(level, case):
             calls.append(case.id)
             if case == broken and calls.count(case.id) == 1:
-                raise UserError(self.env._("mail server down"))
+                raise RuntimeError("mail server down")
             return fire(level, case)
 
         with patch.object(EcrmEscalationLevel, "_ecrm_fire", autospec=True, side_effect=fire_once_broken):
