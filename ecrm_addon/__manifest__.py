@@ -43,6 +43,8 @@
         "views/ecrm_case_views.xml",
         "views/ecrm_case_config_views.xml",
         "views/ecrm_case_document_views.xml",
+        "data/ecrm_webhook_cron.xml",
+        "views/ecrm_webhook_delivery_views.xml",
         "views/ecrm_case_portal_templates.xml",
         "report/ecrm_case_report_views.xml",
         # contact pressure

@@ -18,6 +18,7 @@ from . import ecrm_rfm_migration
 from . import ecrm_rfm_score
 from . import ecrm_rfm_segment
 from . import ecrm_rfm_snapshot
+from . import ecrm_webhook_delivery
 from . import mail_activity
 from . import mail_compose_message
 from . import mail_mail

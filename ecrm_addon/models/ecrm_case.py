@@ -628,6 +628,8 @@ class EcrmCase(models.Model):
                 else:
                     log.modified(["state", "rank"])
         self.modified(["escalation_ids"])
+        # webhooks go out from their outbox, by their own cron, once this batch commits
+        self.env["ecrm.webhook.delivery"]._ecrm_trigger_queued(self)
 
     @api.model
     def _cron_ecrm_late_deliveries(self, batch_size=500):

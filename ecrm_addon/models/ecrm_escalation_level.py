@@ -1,14 +1,12 @@
 import json
-import logging
-
-import requests
+import secrets
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
-_logger = logging.getLogger(__name__)
 
-WEBHOOK_TIMEOUT = 5
+def _new_secret():
+    return secrets.token_hex(32)
 
 
 class EcrmEscalationLevel(models.Model):
@@ -41,15 +39,41 @@ class EcrmEscalationLevel(models.Model):
     mail_template_id = fields.Many2one(
         "mail.template", string="Email to Customer", domain=[("model", "=", "ecrm.case")]
     )
+    # URL (it may carry the receiver's token) and signing secret: Settings administrators only
     webhook_url = fields.Char(
-        string="Webhook URL", help="Receives a JSON POST describing the case; failures are retried on the next run."
+        string="Webhook URL",
+        groups="base.group_system",
+        copy=False,
+        help="Receives a signed JSON POST describing the case, sent after the escalation is saved "
+        "and retried with a growing delay. Only public addresses are called; redirects are not followed.",
+    )
+    webhook_secret = fields.Char(
+        groups="base.group_system",
+        copy=False,
+        help="Key of the HMAC-SHA256 signature of each webhook body, "
+        "sent in the X-Ecrm-Signature header as sha256=<hex digest>.",
     )
 
     @api.constrains("webhook_url")
     def _check_webhook_url(self):
-        for level in self:
+        for level in self.sudo():  # sudo: the constraint reads the restricted URL of the level being saved
             if level.webhook_url and not level.webhook_url.startswith(("http://", "https://")):
                 raise ValidationError(self.env._("The webhook of %(name)s must be an http(s) URL.", name=level.name))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # the ORM checks field groups on write and read, not on create
+        restricted = any(vals.get("webhook_url") or vals.get("webhook_secret") for vals in vals_list)
+        if restricted and not (self.env.su or self.env.user.has_group("base.group_system")):
+            raise AccessError(self.env._("Only Settings administrators may set the webhook of an escalation level."))
+        for vals in vals_list:
+            vals.setdefault("webhook_secret", _new_secret())
+        return super().create(vals_list)
+
+    def action_ecrm_new_webhook_secret(self):
+        """Replace the signing secret (the receiver must get the new one)."""
+        for level in self:
+            level.webhook_secret = _new_secret()
 
     def _ecrm_due_at(self, case):
         """When this level is due for ``case``; False when it does not apply (any more)."""
@@ -105,8 +129,8 @@ class EcrmEscalationLevel(models.Model):
             case.write(vals)
         if self.mail_template_id and case.partner_id:
             case.message_post_with_source(self.mail_template_id, subtype_xmlid="mail.mt_comment")
-        if self.webhook_url:
-            self._ecrm_call_webhook(case)
+        if self.sudo().webhook_url:  # sudo: whoever escalates queues the call, only administrators read the URL
+            self.env["ecrm.webhook.delivery"]._ecrm_enqueue(self, case)
         case.message_post(
             body=self.env._("Escalation level %(level)s fired.", level=self.name),
             message_type="notification",
@@ -139,11 +163,14 @@ class EcrmEscalationLevel(models.Model):
             },
         }
 
-    def _ecrm_call_webhook(self, case):
-        response = requests.post(
-            self.webhook_url,
-            data=json.dumps(self._ecrm_webhook_payload(case)),
-            headers={"Content-Type": "application/json", "Idempotency-Key": self._ecrm_webhook_key(case)},
-            timeout=WEBHOOK_TIMEOUT,
-        )
-        response.raise_for_status()
+    def _ecrm_webhook_body(self, case):
+        """The JSON text sent (and signed) for ``case``."""
+        return json.dumps(self._ecrm_webhook_payload(case))
+
+    def _ecrm_webhook_secret(self):
+        """The signing secret, made now for a level that has none (e.g. created through SQL)."""
+        self.ensure_one()
+        level = self.sudo()  # sudo: the secret is readable by administrators only
+        if not level.webhook_secret:
+            level.webhook_secret = _new_secret()
+        return level.webhook_secret

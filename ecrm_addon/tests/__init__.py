@@ -29,3 +29,4 @@ from . import test_reliability_faults
 from . import test_reliability_input
 from . import test_rfm
 from . import test_tours
+from . import test_webhook_delivery

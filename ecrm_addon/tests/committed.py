@@ -19,6 +19,8 @@ from odoo.modules.registry import DummyRLock, Registry
 from odoo.tests.common import BaseCase, get_db_name
 from odoo.tools import SQL
 
+from .common import allow_loopback_webhooks
+
 # Tables whose rows the tests create (directly or through the code under test),
 # children before parents: rows with an id above the one seen at the start of
 # the test are deleted afterwards, then the counts must equal those before.
@@ -34,6 +36,7 @@ CREATED_TABLES = (
     "mailing_mailing",
     "utm_source",
     "ecrm_interaction",
+    "ecrm_webhook_delivery",
     "ecrm_case_escalation",
     "ecrm_case",
     "ecrm_escalation_level",
@@ -48,6 +51,7 @@ CREATED_TABLES = (
     "product_template",
     "mail_template",
     "res_partner",
+    "ir_cron_trigger",
 )
 # Tables the RFM refresh rewrites for a whole company (and the log of touched
 # customers it consumes): saved and restored whole, with the company's RFM
@@ -93,6 +97,7 @@ class WebhookReceiver:
         return f"http://127.0.0.1:{self.server.server_port}/hook"
 
     def start(self, test):
+        allow_loopback_webhooks(test)
         self.thread.start()
         test.addCleanup(self.thread.join, 10)
         test.addCleanup(self.server.server_close)

@@ -1,9 +1,20 @@
+import ipaddress
 import threading
 from datetime import datetime
-from http.server import HTTPServer
+from http.server import ThreadingHTTPServer
 
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
+
+from ..tools import webhook
+
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
+
+
+def allow_loopback_webhooks(test):
+    """Let webhooks reach a test's receiver on loopback (refused otherwise)
+    until ``test`` ends: the test-only allow-list of tools/webhook.py."""
+    test.patch(webhook, "TEST_ALLOWED_NETWORKS", LOOPBACK)
 
 
 class EcrmCaseCommon(TransactionCase):
@@ -11,8 +22,10 @@ class EcrmCaseCommon(TransactionCase):
 
     def serve_webhook(self, handler):
         """A local HTTP server on loopback answering with ``handler``, stopped
-        when the test ends; returns its URL."""
-        server = HTTPServer(("127.0.0.1", 0), handler)
+        when the test ends, which webhooks may reach meanwhile; returns its URL."""
+        allow_loopback_webhooks(self)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)  # a slow answer does not hold the next
+        server.daemon_threads = True
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         self.addCleanup(thread.join)

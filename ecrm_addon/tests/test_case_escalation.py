@@ -2,11 +2,11 @@ import json
 from http.server import BaseHTTPRequestHandler
 from unittest.mock import patch
 
-import requests
 from freezegun import freeze_time
 
 from odoo.tests import tagged
 
+from ..models.ecrm_escalation_level import EcrmEscalationLevel
 from .common import EcrmCaseCommon
 
 
@@ -188,7 +188,14 @@ class TestCaseEscalation(EcrmCaseCommon):
         self.assertEqual(len(sent), 1)
         self.assertIn(self.customer, sent.partner_ids | case.message_partner_ids)
 
-    def test_webhook_failure_is_retried_on_next_run(self):
+    def send_webhooks(self, when):
+        with freeze_time(when):
+            return self.env["ecrm.webhook.delivery"]._cron_ecrm_send_webhooks()
+
+    def test_webhook_failure_is_retried_from_the_outbox(self):
+        """The level fires (and stays fired) without calling the webhook; the
+        outbox's cron calls it and retries a 500 after a delay, with the same
+        key and body."""
         url = self.serve_webhook(_Hook)
         _Hook.statuses[:] = [500]
         _Hook.bodies[:] = []
@@ -197,14 +204,22 @@ class TestCaseEscalation(EcrmCaseCommon):
         with freeze_time("2026-11-20 16:00"):
             case = self.new_case()
         self.escalate("2026-11-23 11:00")
-        self.assertEqual(case.escalation_ids.state, "failed")
-        self.assertEqual(case.escalation_level, 0)
-        self.assertEqual(self.todo_count(case, self.watcher), 0, "the failed level's actions were rolled back")
-        self.escalate("2026-11-23 11:05")
         self.assertEqual(case.escalation_ids.state, "done")
-        self.assertEqual(case.escalation_ids.attempts, 2)
         self.assertEqual(case.escalation_level, 1)
         self.assertEqual(self.todo_count(case, self.watcher), 1)
+        self.assertEqual(_Hook.bodies, [], "no call inside the escalation batch")
+        delivery = self.env["ecrm.webhook.delivery"].search([("case_id", "=", case.id)])
+        self.assertEqual((delivery.state, delivery.attempts), ("queued", 0))
+        self.send_webhooks("2026-11-23 11:00")
+        self.assertEqual((delivery.state, delivery.attempts, delivery.last_status_code), ("queued", 1, 500))
+        self.assertEqual(delivery.next_attempt, self.dt("2026-11-23 11:02"))
+        self.send_webhooks("2026-11-23 11:01")
+        self.assertEqual(delivery.attempts, 1, "not due yet")
+        self.send_webhooks("2026-11-23 11:02")
+        self.assertEqual((delivery.state, delivery.attempts, delivery.last_status_code), ("sent", 2, 200))
+        self.assertFalse(delivery.last_error)
+        self.escalate("2026-11-23 11:05")
+        self.assertEqual(case.escalation_ids.attempts, 1, "the level is not fired again")
         self.assertEqual([body["case"]["reference"] for body in _Hook.bodies], [case.name, case.name])
         # a repeated call carries the same key, so that the receiver can drop it
         key = f"ecrm-case-{case.id}-level-{self.level_warn.id}"
@@ -212,22 +227,19 @@ class TestCaseEscalation(EcrmCaseCommon):
         self.assertEqual([body["idempotency_key"] for body in _Hook.bodies], [key, key])
 
     def test_failure_mid_batch_leaves_only_that_case_for_next_run(self):
-        self.level_warn.webhook_url = "http://127.0.0.1:9/hook"
         with freeze_time("2026-11-20 16:00"):
             cases = self.new_case() | self.new_case() | self.new_case()
         broken = cases[1]
         calls = []
+        fire = EcrmEscalationLevel._ecrm_fire
 
-        def post(url, data=None, **kwargs):
-            case_id = json.loads(data)["case"]["id"]
-            calls.append(case_id)
-            if case_id == broken.id and calls.count(case_id) == 1:
-                raise requests.ConnectionError("receiver down")
-            response = requests.Response()
-            response.status_code = 200
-            return response
+        def fire_once_broken(level, case):
+            calls.append(case.id)
+            if case == broken and calls.count(case.id) == 1:
+                raise RuntimeError("mail server down")
+            return fire(level, case)
 
-        with patch.object(requests, "post", side_effect=post):
+        with patch.object(EcrmEscalationLevel, "_ecrm_fire", autospec=True, side_effect=fire_once_broken):
             with freeze_time("2026-11-23 11:00"):
                 self.env["ecrm.case"]._cron_ecrm_escalate(batch_size=1)
             states = {case: case.escalation_ids.state for case in cases}

@@ -157,3 +157,15 @@ class TestMigration(TransactionCase):
         self._script("18.0.1.2.0", "pre-migrate.py").migrate(cr, "18.0.1.1.0")
         deferral.invalidate_recordset()
         self.assertEqual(deferral.company_id, company)
+
+    def test_18_0_1_2_0_gives_each_level_made_before_a_signing_secret(self):
+        policy = self.env["ecrm.escalation.policy"].create({"name": "Old policy", "company_id": self.env.company.id})
+        levels = self.env["ecrm.escalation.level"].create(
+            [{"name": f"Old level {n}", "policy_id": policy.id} for n in range(3)]
+        )
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE ecrm_escalation_level SET webhook_secret = NULL WHERE id = ANY(%s)", [levels.ids])
+        self._script("18.0.1.2.0", "post-migrate.py").migrate(self.env.cr, "18.0.1.1.0")
+        levels.invalidate_recordset()
+        secrets = set(levels.mapped("webhook_secret"))
+        self.assertEqual(len(secrets - {False}), 3)

@@ -12,6 +12,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from ..tools import webhook
 from .common import EcrmCaseCommon
 
 
@@ -151,10 +152,14 @@ class TestConfigurationInput(EcrmCaseCommon):
             with self.subTest(vals=vals), self.assertRaises(ValidationError):
                 Rule.create({"name": "Bad", "max_count": 3, **vals})
 
-    def test_webhook_timeout_is_a_failed_level_retried_next_run(self):
+    def test_webhook_timeout_is_a_delivery_retried_later(self):
+        """A receiver slower than the call's deadline: the level has fired (its
+        actions kept), the delivery records a timeout and is tried again later."""
         url = self.serve_webhook(_SlowHook)
-        # Odoo's test mode raises every outgoing request's timeout to 10 s: answer later than that
-        _SlowHook.delay, _SlowHook.calls = 10.5, 0
+        # Odoo's test mode raises every outgoing request's timeout to 10 s; the
+        # total deadline is what cuts the call short
+        self.patch(webhook, "DEADLINE", 1)
+        _SlowHook.delay, _SlowHook.calls = 3, 0
         level = self.env["ecrm.escalation.level"].create(
             {
                 "name": "Hook",
@@ -167,14 +172,17 @@ class TestConfigurationInput(EcrmCaseCommon):
             case = self.new_case()
         with freeze_time("2026-11-23 12:00"):
             self.env["ecrm.case"]._cron_ecrm_escalate()
+            # the receiver answers within the 10 s timeout: only the deadline stops the call
+            self.env["ecrm.webhook.delivery"]._cron_ecrm_send_webhooks()
         log = case.escalation_ids
-        self.assertEqual((log.level_id, log.state), (level, "failed"))
-        self.assertIn("timed out", log.error)
-        self.assertFalse(case.message_ids.filtered(lambda m: "fired" in (m.body or "")), "actions rolled back")
+        self.assertEqual((log.level_id, log.state), (level, "done"))
+        self.assertTrue(case.message_ids.filtered(lambda m: "fired" in (m.body or "")), "actions kept")
+        delivery = self.env["ecrm.webhook.delivery"].search([("case_id", "=", case.id)])
+        self.assertEqual((delivery.state, delivery.attempts, delivery.last_error), ("queued", 1, "timeout"))
         _SlowHook.delay = 0
         with freeze_time("2026-11-23 12:05"):
-            self.env["ecrm.case"]._cron_ecrm_escalate()
-        self.assertEqual((log.state, log.attempts), ("done", 2))
+            self.env["ecrm.webhook.delivery"]._cron_ecrm_send_webhooks()
+        self.assertEqual((delivery.state, delivery.attempts), ("sent", 2))
         self.assertEqual(_SlowHook.calls, 2)
 
 
