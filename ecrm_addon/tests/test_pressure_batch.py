@@ -302,14 +302,3 @@ class TestPressureDeferralCompany(PressureMailingCase):
         self.assertEqual(self._traces(theirs).res_id, self.carol.id)
         logged = self._logged(theirs)
         self.assertEqual((logged.partner_id, logged.company_id), (self.carol, self.other_company))
-
-    def test_deferral_company_is_set_on_old_rows(self):
-        mine = self._defer_mailing(self.alice)
-        mine.action_send_mail()
-        deferral = mine.ecrm_pressure_deferral_ids
-        self.env.flush_all()
-        self.env.cr.execute("ALTER TABLE ecrm_pressure_deferral ALTER COLUMN company_id DROP NOT NULL")
-        self.env.cr.execute("UPDATE ecrm_pressure_deferral SET company_id = NULL WHERE id = %s", [deferral.id])
-        self.env["ecrm.pressure.deferral"].init()
-        deferral.invalidate_recordset()
-        self.assertEqual(deferral.company_id, self.company)
