@@ -13,7 +13,7 @@ class EcrmConsentPortal(CustomerPortal):
         partner, never one given in the request. ``email_ok`` / ``phone_ok``:
         "0" opts out, "1" opts back in (a confirmation link for the email)."""
         partner = request.env.user.partner_id
-        done, error = [], False
+        messages, error = [], False
         if request.httprequest.method == "POST":
             choice = {"0": False, "1": True}
             email_ok, phone_ok = choice.get(email_ok), choice.get(phone_ok)
@@ -22,19 +22,36 @@ class EcrmConsentPortal(CustomerPortal):
             except UserError as exc:
                 error = exc.args[0]
             else:
-                if email_ok is not None and partner.email:
-                    done.append("email_sent" if email_ok else "email_out")
-                if phone_ok is not None and (partner.phone or partner.mobile):
-                    done.append("phone_out")
+                messages = self._ecrm_consent_messages(partner, email_ok, phone_ok)
         values = self._prepare_portal_layout_values()
         values.update(
             partner._ecrm_consent_state(),
-            done=done,
+            messages=messages,
             error=error,
-            link_days=CONSENT_LINK_HOURS // 24,
+            phone_note=partner._ecrm_consent_phone_opt_in_message(),
             page_name="ecrm_consent",
         )
         return request.render("ecrm_addon.portal_my_consent", values)
+
+    def _ecrm_consent_messages(self, partner, email_ok, phone_ok):
+        """What a click on /my/consent did, the same whatever the state of the address."""
+        env = request.env
+        messages = []
+        email = partner.email_normalized
+        if email and email_ok:
+            messages.append(
+                env._(
+                    "We sent a link to %(email)s: follow it within %(days)s days to receive our newsletters "
+                    "and offers again.",
+                    email=email,
+                    days=CONSENT_LINK_HOURS // 24,
+                )
+            )
+        elif email and email_ok is False:
+            messages.append(env._("Done: %(email)s will receive no more newsletters or offers.", email=email))
+        if phone_ok is False and (partner.phone or partner.mobile):
+            messages.append(env._("Done: your numbers will receive no more SMS or calls."))
+        return messages
 
     @http.route("/my/consent/confirm", type="http", auth="public", website=True, methods=["GET", "POST"], sitemap=False)
     def ecrm_consent_confirm(self, token=None, **post):
@@ -44,8 +61,15 @@ class EcrmConsentPortal(CustomerPortal):
         checked = Partner._ecrm_consent_check_token(token)
         if not checked:
             return request.render("ecrm_addon.portal_consent_confirm", {"valid": False}, status=403)
-        confirmed = request.httprequest.method == "POST" and bool(Partner._ecrm_consent_confirm(token))
+        email = checked[1]
+        if request.httprequest.method == "POST" and Partner._ecrm_consent_confirm(token):
+            message = request.env._(
+                "Thank you: %(email)s will receive our newsletters and offers again. Each of them has a link "
+                "to stop them.",
+                email=email,
+            )
+            return request.render("ecrm_addon.portal_consent_confirm", {"valid": True, "done": message})
+        question = request.env._("Receive our newsletters and offers at %(email)s again?", email=email)
         return request.render(
-            "ecrm_addon.portal_consent_confirm",
-            {"valid": True, "email": checked[1], "token": token, "confirmed": confirmed},
+            "ecrm_addon.portal_consent_confirm", {"valid": True, "question": question, "token": token}
         )

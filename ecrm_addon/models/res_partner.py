@@ -749,11 +749,7 @@ class ResPartner(models.Model):
         if self != self.env.user.partner_id:
             raise AccessError(self.env._("You can only change your own contact preferences."))
         if phone_ok:
-            raise UserError(
-                self.env._(
-                    "To receive SMS and calls again, please contact us: we need to check that the number is yours."
-                )
-            )
+            raise UserError(self._ecrm_consent_phone_opt_in_message())
         message = self.env._("Changed by the customer on the portal")
         # sudo: the blacklists are the shop's; the check above limits the
         # change to the user's own address and numbers
@@ -766,6 +762,12 @@ class ResPartner(models.Model):
         if phones and phone_ok is not None:
             self.env["phone.blacklist"].sudo()._add(phones, message=message)
         self.invalidate_recordset(["is_blacklisted", "phone_sanitized_blacklisted"])
+
+    def _ecrm_consent_phone_opt_in_message(self):
+        """Why the portal does not opt numbers back in (the page and the refusal say it)."""
+        return self.env._(
+            "To receive SMS and calls again, please contact us: we need to check that the number is yours."
+        )
 
     def _ecrm_consent_send_confirmation(self):
         """Queue the email asking the owner of the partner's address to confirm

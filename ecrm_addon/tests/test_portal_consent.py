@@ -96,12 +96,12 @@ class TestPortalConsent(HttpCase):
         # one click stops the emails; a partner id in the request is ignored
         response = self._post_consent(email_ok="0", partner_id=self.other.id)
         self.assertEqual(response.status_code, 200)
-        self.assertIn("this address will receive no more newsletters or offers", response.text)
+        self.assertIn("consent@shop.es will receive no more newsletters or offers", response.text)
         self.assertTrue(self._email_blacklisted("consent@shop.es"))
         self.assertFalse(self._phone_blacklisted("+34655102030"))
         self.assertFalse(self._email_blacklisted("else@shop.es"))
         response = self._post_consent(phone_ok="0")
-        self.assertIn("these numbers will receive no more SMS or calls", response.text)
+        self.assertIn("your numbers will receive no more SMS or calls", response.text)
         self.assertTrue(self._phone_blacklisted("+34655102030"))
 
     def test_consent_page_needs_login(self):
