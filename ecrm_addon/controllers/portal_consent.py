@@ -3,7 +3,7 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.exceptions import UserError
 from odoo.http import request
 
-from ..models.res_partner import CONSENT_LINK_HOURS
+from ..models.res_partner import CONSENT_LINK_HOURS, CONSENT_RESEND_MINUTES
 
 
 class EcrmConsentPortal(CustomerPortal):
@@ -18,11 +18,11 @@ class EcrmConsentPortal(CustomerPortal):
             choice = {"0": False, "1": True}
             email_ok, phone_ok = choice.get(email_ok), choice.get(phone_ok)
             try:
-                partner._ecrm_set_consent(email_ok=email_ok, phone_ok=phone_ok)
+                sent = partner._ecrm_set_consent(email_ok=email_ok, phone_ok=phone_ok)
             except UserError as exc:
                 error = exc.args[0]
             else:
-                messages = self._ecrm_consent_messages(partner, email_ok, phone_ok)
+                messages = self._ecrm_consent_messages(partner, email_ok, phone_ok, sent)
         values = self._prepare_portal_layout_values()
         values.update(
             partner._ecrm_consent_state(),
@@ -33,12 +33,19 @@ class EcrmConsentPortal(CustomerPortal):
         )
         return request.render("ecrm_addon.portal_my_consent", values)
 
-    def _ecrm_consent_messages(self, partner, email_ok, phone_ok):
+    def _ecrm_consent_messages(self, partner, email_ok, phone_ok, sent):
         """What a click on /my/consent did, the same whatever the state of the address."""
         env = request.env
         messages = []
         email = partner.email_normalized
-        if email and email_ok:
+        if email and email_ok and sent is False:
+            messages.append(
+                env._(
+                    "A link was sent a few minutes ago: follow it, or ask again in %(minutes)s minutes.",
+                    minutes=CONSENT_RESEND_MINUTES,
+                )
+            )
+        elif email and email_ok:
             messages.append(
                 env._(
                     "We sent a link to %(email)s: follow it within %(days)s days to receive our newsletters "

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -23,6 +24,8 @@ ECRM_USER = "ecrm_addon.group_ecrm_user"
 # Portal consent: the signed link that opts an email back in, and how long it works
 CONSENT_TOKEN_SCOPE = "ecrm_addon-consent-email-optin"
 CONSENT_LINK_HOURS = 72
+# ...and how often a customer may have one sent (the shop mails the address they typed)
+CONSENT_RESEND_MINUTES = 10
 # Deliveries still to do, orders still moving
 PENDING_PICKING_STATES = ("waiting", "confirmed", "assigned")
 OPEN_DELIVERY_STATUSES = ("pending", "started", "partial")
@@ -710,6 +713,12 @@ class ResPartner(models.Model):
         help="The address whose owner last followed a consent confirmation link: the portal shows "
         "whether the partner's email is blacklisted only while it is this address.",
     )
+    ecrm_consent_request_date = fields.Datetime(
+        string="Consent Link Sent On",
+        copy=False,
+        groups="base.group_system",
+        help="When the portal last sent a consent confirmation link for this partner.",
+    )
 
     def _ecrm_consent_numbers(self):
         """The partner's phone and mobile in E.164, as the phone blacklist holds them."""
@@ -744,7 +753,9 @@ class ResPartner(models.Model):
         """Self-service consent of the user's own partner (``None`` leaves a
         channel as it is). Opting out is immediate; opting the email back in
         only sends the confirmation link to the address; opting the numbers
-        back in is refused (``UserError``), nothing is changed then."""
+        back in is refused (``UserError``), nothing is changed then. Returns
+        False when the link was not sent because one was sent a few minutes
+        ago, else None."""
         self.ensure_one()
         if self != self.env.user.partner_id:
             raise AccessError(self.env._("You can only change your own contact preferences."))
@@ -754,14 +765,16 @@ class ResPartner(models.Model):
         # sudo: the blacklists are the shop's; the check above limits the
         # change to the user's own address and numbers
         email = self.sudo().email_normalized
+        sent = None
         if email and email_ok:
-            self._ecrm_consent_send_confirmation()
+            sent = self._ecrm_consent_send_confirmation()
         elif email and email_ok is not None:
             self.env["mail.blacklist"].sudo()._add(email, message=message)
         phones = self.sudo()._ecrm_consent_numbers()
         if phones and phone_ok is not None:
             self.env["phone.blacklist"].sudo()._add(phones, message=message)
         self.invalidate_recordset(["is_blacklisted", "phone_sanitized_blacklisted"])
+        return sent
 
     def _ecrm_consent_phone_opt_in_message(self):
         """Why the portal does not opt numbers back in (the page and the refusal say it)."""
@@ -772,10 +785,16 @@ class ResPartner(models.Model):
     def _ecrm_consent_send_confirmation(self):
         """Queue the email asking the owner of the partner's address to confirm
         they want newsletters and offers again. Sent whatever the address's
-        state, so the portal's answer is the same for every address."""
+        state, so the portal's answer is the same for every address; at most
+        one every ``CONSENT_RESEND_MINUTES`` per partner (False when not sent)."""
         self.ensure_one()
         # sudo: the token's secret, the template and the mail queue are the shop's
         partner = self.sudo()
+        now = fields.Datetime.now()
+        last = partner.ecrm_consent_request_date
+        if last and now - last < timedelta(minutes=CONSENT_RESEND_MINUTES):
+            return False
+        partner.ecrm_consent_request_date = now
         email = partner.email_normalized
         token = tools.hash_sign(
             partner.env, CONSENT_TOKEN_SCOPE, [partner.id, email], expiration_hours=CONSENT_LINK_HOURS
@@ -785,6 +804,7 @@ class ResPartner(models.Model):
         template.with_context(ecrm_consent_url=url, ecrm_consent_days=CONSENT_LINK_HOURS // 24).send_mail(
             partner.id, email_values={"email_to": email}
         )
+        return True
 
     @api.model
     def _ecrm_consent_check_token(self, token):

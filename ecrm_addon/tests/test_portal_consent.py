@@ -8,7 +8,7 @@ from odoo import tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
-from ..models.res_partner import CONSENT_LINK_HOURS, CONSENT_TOKEN_SCOPE
+from ..models.res_partner import CONSENT_LINK_HOURS, CONSENT_RESEND_MINUTES, CONSENT_TOKEN_SCOPE
 
 CONFIRM_LINK = re.compile(r'href="(http[^"]*/my/consent/confirm\?token=([^"&]+))"')
 
@@ -135,6 +135,18 @@ class TestPortalConsent(HttpCase):
         token = CONFIRM_LINK.search(mail.body_html).group(2)
         partner, email = self.env["res.partner"]._ecrm_consent_check_token(token)
         self.assertEqual((partner, email), (self.partner, "listed@shop.es"))
+
+    def test_confirmation_links_are_not_sent_in_a_burst(self):
+        partner = self.partner.with_user(self.portal)
+        first = datetime(2026, 3, 2, 10, 0)
+        with freeze_time(first):
+            self.assertTrue(partner._ecrm_consent_send_confirmation())
+        with freeze_time(first + timedelta(minutes=CONSENT_RESEND_MINUTES - 1)):
+            self.assertIs(partner._ecrm_set_consent(email_ok=True), False)
+        self.assertEqual(len(self._confirmation_mails("consent@shop.es")), 1)
+        with freeze_time(first + timedelta(minutes=CONSENT_RESEND_MINUTES + 1)):
+            self.assertTrue(partner._ecrm_consent_send_confirmation())
+        self.assertEqual(len(self._confirmation_mails("consent@shop.es")), 2)
 
     def test_opting_numbers_back_in_is_refused(self):
         self.env["phone.blacklist"]._add(["+34655102030"])
