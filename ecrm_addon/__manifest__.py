@@ -32,6 +32,7 @@
         "security/ecrm_duplicate_group_security.xml",
         "data/ecrm_duplicate_cron.xml",
         "views/ecrm_duplicate_group_views.xml",
+        "data/ecrm_consent_mail_template_data.xml",
         "views/portal_consent_templates.xml",
         # RFM engine
         "data/ecrm_rfm_cron.xml",

@@ -326,7 +326,7 @@ class TestRpcAndRoutesAccess(HttpCase):
         self.authenticate("rel_rpc_portal", "rel_rpc_portal1")
         page = self.url_open("/my/consent")
         token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        self.url_open("/my/consent", data={"csrf_token": token, "partner_id": str(other.id), "phone_ok": "1"})
+        self.url_open("/my/consent", data={"csrf_token": token, "partner_id": str(other.id), "email_ok": "0"})
         self.assertFalse(self.env["mail.blacklist"].search([("email", "=", "rel.other@example.com")]))
         self.assertTrue(self.env["mail.blacklist"].search([("email", "=", self.portal.partner_id.email_normalized)]))
 
