@@ -5,6 +5,7 @@ import requests
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import plaintext2html
 
 _logger = logging.getLogger(__name__)
 
@@ -92,7 +93,8 @@ class EcrmEscalationLevel(models.Model):
                 case.activity_schedule(
                     "mail.mail_activity_data_todo",
                     summary=self.env._("Escalated: %(case)s", case=case.name),
-                    note=body,
+                    # the note is HTML: the customer's subject is text, escaped
+                    note=plaintext2html(body),
                     user_id=user.id,
                 )
         vals = {}
