@@ -1,5 +1,6 @@
 from . import ecrm_case_document_mixin  # isort: skip (inherited by account_move, sale_order, stock_picking)
 from . import account_move
+from . import ecrm_api_rate
 from . import ecrm_case
 from . import ecrm_case_category
 from . import ecrm_case_escalation
@@ -19,6 +20,7 @@ from . import ecrm_rfm_score
 from . import ecrm_rfm_segment
 from . import ecrm_rfm_snapshot
 from . import ecrm_webhook_delivery
+from . import ir_http
 from . import mail_activity
 from . import mail_compose_message
 from . import mail_mail

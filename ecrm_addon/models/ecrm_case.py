@@ -2,6 +2,8 @@ import logging
 import threading
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -426,8 +428,20 @@ class EcrmCase(models.Model):
 
     def message_update(self, msg_dict, update_vals=None):
         res = super().message_update(msg_dict, update_vals=update_vals)
-        self._ecrm_customer_answered("email")
+        # an automatic reply (out-of-office...) is no answer: the case keeps its stage
+        if not self.env.context.get("ecrm_auto_submitted"):
+            self._ecrm_customer_answered("email")
         return res
+
+    def message_post(self, **kwargs):
+        if self.env.context.get("ecrm_auto_submitted") and self.env.context.get("from_alias"):
+            # an automatic reply on a case: kept in the chatter, as a note (no follower is
+            # notified of an out-of-office, nor answers it) headed by what it is
+            kwargs["subtype_id"] = self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note")
+            kwargs.pop("subtype_xmlid", None)
+            label = self.env._("Automatic reply: the case keeps its stage.")
+            kwargs["body"] = Markup("<p><i>%s</i></p>") % label + kwargs.get("body", "")
+        return super().message_post(**kwargs)
 
     def _message_post_after_hook(self, message, msg_values):
         res = super()._message_post_after_hook(message, msg_values)

@@ -3,6 +3,7 @@ import secrets
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import plaintext2html
 
 
 def _new_secret():
@@ -117,7 +118,8 @@ class EcrmEscalationLevel(models.Model):
                 case.activity_schedule(
                     "mail.mail_activity_data_todo",
                     summary=self.env._("Escalated: %(case)s", case=case.name),
-                    note=body,
+                    # the note is HTML: the customer's subject is text, escaped
+                    note=plaintext2html(body),
                     user_id=user.id,
                 )
         vals = {}

@@ -1,8 +1,41 @@
+import logging
+
 from odoo import api, fields, models
+
+from ..tools.mail_headers import is_auto_submitted
+
+_logger = logging.getLogger(__name__)
 
 
 class MailThread(models.AbstractModel):
     _inherit = "mail.thread"
+
+    @api.model
+    def message_route(self, message, message_dict, model=None, thread_id=None, custom_values=None):
+        """An automatic mail (out-of-office, autoresponder, bulk or list mail)
+        opens no case: its routes to a new case are dropped, so it is consumed
+        without error (a POP server does not fetch it again). Routes to an
+        existing case and to other models stay (see ``_message_route_process``)."""
+        routes = super().message_route(
+            message, message_dict, model=model, thread_id=thread_id, custom_values=custom_values
+        )
+        if not routes or not is_auto_submitted(message):
+            return routes
+        kept = [route for route in routes if route[0] != "ecrm.case" or route[1]]
+        if len(kept) < len(routes):
+            _logger.info(
+                "Mail from %s with Message-Id %s is an automatic reply: no case opened",
+                message_dict.get("email_from"),
+                message_dict.get("message_id"),
+            )
+        return kept
+
+    @api.model
+    def _message_route_process(self, message, message_dict, routes):
+        """Tell the documents an automatic mail is posted on that it is one
+        (context key ``ecrm_auto_submitted``): a case does not resume for it."""
+        thread = self.with_context(ecrm_auto_submitted=True) if routes and is_auto_submitted(message) else self
+        return super(MailThread, thread)._message_route_process(message, message_dict, routes)
 
     @api.model
     def _mail_search_on_partner(self, normalized_emails, extra_domain=False):

@@ -98,6 +98,16 @@ class TestCaseEscalation(EcrmCaseCommon):
         logged = case.message_ids.filtered(lambda m: "fired" in (m.body or ""))
         self.assertEqual(len(logged), 2)
 
+    def test_subject_in_the_to_do_note_is_text_not_html(self):
+        with freeze_time("2026-11-20 16:00"):
+            case = self.new_case(subject="<b>Broken</b> <img src=x onerror=alert(1)>")
+        self.escalate("2026-11-23 11:00")
+        activity = self.env["mail.activity"].search([("res_model", "=", "ecrm.case"), ("res_id", "=", case.id)])
+        self.assertEqual(len(activity), 1)
+        self.assertNotIn("<b>", activity.note)
+        self.assertNotIn("<img", activity.note)
+        self.assertIn("&lt;b&gt;Broken&lt;/b&gt;", activity.note)
+
     def test_late_run_fires_every_due_level_once(self):
         with freeze_time("2026-11-20 16:00"):
             case = self.new_case()

@@ -195,3 +195,78 @@ class TestCaseApi(HttpCase):
     def test_oversized_payload_is_413(self):
         response = self.post({"subject": "x", "phone": "1", "description": "a" * (1024 * 1024 + 10)}, self.key)
         self.assertEqual(response.status_code, 413)
+
+    def test_requests_over_the_rate_limit_are_429_with_retry_after(self):
+        self.env["ir.config_parameter"].sudo().set_param("ecrm_addon.api_rate_limit", "2")
+        body = {"subject": "Rated", "email": "api.customer@example.com"}
+        self.assertEqual([self.post(body, self.key).status_code for _n in range(2)], [201, 201])
+        before = self.counts()
+        refused = self.post(body, self.key)
+        self.assertEqual(refused.status_code, 429)
+        self.assertEqual(refused.json(), {"error": "too many requests"})
+        self.assertTrue(1 <= int(refused.headers["Retry-After"]) <= 60, refused.headers["Retry-After"])
+        self.assertEqual(self.counts(), before)
+        # the limit is per API user
+        agent_2 = new_test_user(self.env, login="ecrm_api_rated_2", groups="ecrm_addon.group_ecrm_user")
+        key_2 = (
+            self.env["res.users.apikeys"]
+            .with_user(agent_2)
+            ._generate(None, "test", fields.Datetime.now() + timedelta(days=1))
+        )
+        self.assertEqual(self.post(body, key_2).status_code, 201)
+        # the next minute counts from zero again
+        self.env.cr.execute(
+            "UPDATE ecrm_api_rate SET window_start = window_start - interval '1 minute' WHERE user_id = %s",
+            [self.agent.id],
+        )
+        self.assertEqual(self.post(body, self.key).status_code, 201)
+
+    def test_order_not_of_the_customer_is_answered_as_a_missing_one(self):
+        product = self.env["product.product"].create({"name": "Desk", "list_price": 90})
+        branch = self.env["res.partner"].create(
+            {"name": "Api Customer Shop", "is_company": True, "parent_id": self.customer.id}
+        )
+        stranger = self.env["res.partner"].create({"name": "Someone Else"})
+        orders = self.env["sale.order"].create(
+            [
+                {"partner_id": partner.id, "order_line": [(0, 0, {"product_id": product.id})]}
+                for partner in (branch, stranger)
+            ]
+        )
+        before = self.counts()
+        answers = {
+            reference: self.post(
+                {"subject": "Order?", "email": "api.customer@example.com", "order": reference}, self.key
+            )
+            for reference in ("S99999", *orders.mapped("name"))
+        }
+        for reference, response in answers.items():
+            with self.subTest(order=reference):
+                self.assertEqual(response.status_code, 400)
+                self.assertEqual(response.json(), answers["S99999"].json())
+                self.assertNotIn(reference, response.text)
+        self.assertEqual(self.counts(), before)
+
+    def test_email_with_a_display_name_lands_on_the_customer_with_that_address(self):
+        before = self.counts()
+        response = self.post({"subject": "Named", "email": "Api C. <API.Customer@Example.com>"}, self.key)
+        self.assertEqual(response.status_code, 201, response.text)
+        self.assertEqual(response.json()["partner_id"], self.customer.id)
+        self.assertEqual(self.counts(), (before[0] + 1, before[1]))
+
+    def test_display_name_of_an_unknown_email_names_the_new_customer(self):
+        response = self.post({"subject": "Hola", "email": "Nueva Clienta <Nueva.Clienta@example.es>"}, self.key)
+        self.assertEqual(response.status_code, 201, response.text)
+        partner = self.env["res.partner"].browse(response.json()["partner_id"])
+        self.assertEqual((partner.name, partner.email), ("Nueva Clienta", "nueva.clienta@example.es"))
+        named = self.post({"subject": "Hola", "email": "X <otra.clienta@example.es>", "name": "Otra"}, self.key)
+        self.assertEqual(self.env["res.partner"].browse(named.json()["partner_id"]).name, "Otra")
+
+    def test_two_addresses_in_email_are_400(self):
+        before = self.counts()
+        for email in ("a.one@example.com, b.two@example.com", "a.one@example.com,b.two@example.com"):
+            with self.subTest(email=email):
+                response = self.post({"subject": "Two", "email": email}, self.key)
+                self.assertEqual(response.status_code, 400, response.text)
+                self.assertEqual(response.json()["fields"], {"email": "a single address"})
+        self.assertEqual(self.counts(), before)

@@ -67,6 +67,53 @@ class TestCaseIntake(EcrmCaseCommon):
         self.assertEqual(case.stage_id, self.stage_progress)
         self.assertFalse(case.ecrm_paused_since)
 
+    def test_automatic_mail_opens_no_case(self):
+        for number, header in enumerate(
+            (
+                "Auto-Submitted: auto-replied",
+                "Auto-Submitted: auto-generated",
+                "X-Autoreply: yes",
+                "X-Autorespond: Out of office",
+                "Precedence: bulk",
+                "Precedence: junk",
+                "Precedence: list",
+            )
+        ):
+            with self.subTest(header=header):
+                before = self.env["ecrm.case"].search_count([])
+                result = self.process(
+                    "jane.doe@example.com", subject="Out of office", msg_id=f"<auto{number}@x>", extra=f"{header}\n"
+                )
+                self.assertFalse(result)
+                self.assertEqual(self.env["ecrm.case"].search_count([]), before)
+
+    def test_mail_auto_submitted_no_opens_a_case(self):
+        case = self.env["ecrm.case"].browse(self.process("jane.doe@example.com", extra="Auto-Submitted: no\n"))
+        self.assertEqual(case.partner_id, self.customer)
+
+    def test_automatic_reply_does_not_resume_a_waiting_case(self):
+        case = self.env["ecrm.case"].browse(self.process("jane.doe@example.com"))
+        case.stage_id = self.stage_waiting
+        logged = self.env["ecrm.interaction"].search_count([("res_model", "=", "ecrm.case"), ("res_id", "=", case.id)])
+        self.process(
+            "jane.doe@example.com",
+            subject="Automatic reply: My parcel",
+            msg_id="<ooo@customer.example>",
+            extra="In-Reply-To: <m1@customer.example>\nAuto-Submitted: auto-replied\n",
+            body="I am out of the office until Monday",
+        )
+        self.assertEqual(case.stage_id, self.stage_waiting)
+        self.assertTrue(case.ecrm_paused_since)
+        message = case.message_ids.filtered(lambda m: "out of the office" in (m.body or ""))
+        self.assertEqual(len(message), 1)
+        self.assertIn("Automatic reply", message.body)
+        self.assertEqual(message.subtype_id, self.env.ref("mail.mt_note"))
+        self.assertEqual(message.author_id, self.customer)
+        self.assertEqual(
+            self.env["ecrm.interaction"].search_count([("res_model", "=", "ecrm.case"), ("res_id", "=", case.id)]),
+            logged,
+        )
+
     def test_category_alias_sets_the_category(self):
         returns = self.env.ref("ecrm_addon.ecrm_case_category_return")
         returns.alias_name = "returns"

@@ -1,15 +1,18 @@
 import base64
+import http.client
 import json
 import re
 import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
+from urllib.parse import urlsplit
 
 from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import TEST_CURSOR_COOKIE_NAME
 from odoo.tools import mute_logger
 
 from ..tools import webhook
@@ -236,6 +239,30 @@ class TestHttpInput(HttpCase):
         response = self.post(body)
         self.assertEqual(response.status_code, 413)
         self.assertEqual(response.json()["error"], "payload too large")
+        self.assertEqual(self.counts(), before)
+
+    def test_chunked_body_over_the_limit_is_413_without_waiting_for_the_rest(self):
+        """A chunked body has no length to check: the API reads one byte past
+        the limit and answers, it neither reads nor waits for the rest."""
+        before = self.counts()
+        base = urlsplit(self.base_url())
+        connection = http.client.HTTPConnection(base.hostname, base.port, timeout=20)
+        self.addCleanup(connection.close)
+        connection.putrequest("POST", self.URL)
+        for header, value in (
+            ("Authorization", f"Bearer {self.key}"),
+            ("Content-Type", "application/json"),
+            ("Transfer-Encoding", "chunked"),
+            ("Cookie", f"{TEST_CURSOR_COOKIE_NAME}={self.opener.cookies.get(TEST_CURSOR_COOKIE_NAME, '')}"),
+        ):
+            connection.putheader(header, value)
+        connection.endheaders()
+        chunk = b" " * (1024 * 1024 + 1)
+        # one chunk over the limit, and no last chunk: the body never ends
+        connection.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        response = connection.getresponse()
+        self.assertEqual(response.status, 413)
+        self.assertEqual(json.loads(response.read())["error"], "payload too large")
         self.assertEqual(self.counts(), before)
 
     def test_api_description_loses_script_and_event_handlers(self):

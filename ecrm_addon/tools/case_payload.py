@@ -2,6 +2,7 @@
 
 import json
 import re
+from email.utils import getaddresses
 
 MAX_BODY_BYTES = 1024 * 1024
 CHANNELS = ("email", "portal", "web", "phone", "chat", "sms", "social", "api", "other")
@@ -53,6 +54,29 @@ def _valid_email(value):
     return bool(local) and "." in domain and not domain.startswith(".") and not any(c.isspace() for c in value)
 
 
+def _split_email(value):
+    """``(display name, address)`` of one address typed as a mail's From header
+    is (``ana@shop.es``, ``Ana García <ana@shop.es>``, ``"García, Ana" <ana@shop.es>``);
+    the error for the client when it is not exactly one valid address."""
+    found = [(name.strip(), address) for name, address in getaddresses([value]) if address]
+    if len(found) > 1:
+        return None, "a single address"
+    if not found or not _valid_email(found[0][1]):
+        return None, "invalid email"
+    return found[0], None
+
+
+def _clean_email(clean, errors):
+    """Keep the address of ``clean["email"]``; its display name is the name when none is given."""
+    pair, error = _split_email(clean["email"])
+    if error:
+        errors["email"] = error
+        return
+    name, clean["email"] = pair
+    if name and "name" not in clean and "name" not in errors:
+        clean["name"] = name[: TEXT_LIMITS["name"]]
+
+
 def _valid_phone(value):
     digits = sum(c.isdigit() for c in value)
     return bool(PHONE_CHARS.match(value)) and PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]
@@ -70,8 +94,8 @@ def parse_case_payload(raw):
         errors["subject"] = "required"
     if "email" not in clean and "phone" not in clean and not ({"email", "phone"} & errors.keys()):
         errors["email"] = "email or phone required"
-    if "email" in clean and not _valid_email(clean["email"]):
-        errors["email"] = "invalid email"
+    if "email" in clean:
+        _clean_email(clean, errors)
     if "phone" in clean and not _valid_phone(clean["phone"]):
         errors["phone"] = "invalid phone"
     clean.setdefault("channel", "api")

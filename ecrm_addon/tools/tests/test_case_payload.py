@@ -63,3 +63,31 @@ def test_bad_emails_are_refused(email):
     with pytest.raises(PayloadError) as error:
         parse_case_payload(json.dumps({"subject": "s", "email": email}).encode())
     assert error.value.fields == {"email": "invalid email"}
+
+
+@pytest.mark.parametrize(
+    ("email", "address", "name"),
+    [
+        ("Ana García <ANA@Shop.es>", "ANA@Shop.es", "Ana García"),
+        ('"García, Ana" <ana@shop.es>', "ana@shop.es", "García, Ana"),
+        ("<ana@shop.es>", "ana@shop.es", None),
+        ("ana@shop.es", "ana@shop.es", None),
+    ],
+)
+def test_email_with_a_display_name_gives_address_and_name(email, address, name):
+    clean = parse_case_payload(json.dumps({"subject": "s", "email": email}).encode())
+    assert (clean["email"], clean.get("name")) == (address, name)
+
+
+def test_name_field_wins_over_the_display_name():
+    clean = parse_case_payload(json.dumps({"subject": "s", "email": "Ana <ana@shop.es>", "name": "Ana G."}).encode())
+    assert (clean["email"], clean["name"]) == ("ana@shop.es", "Ana G.")
+
+
+@pytest.mark.parametrize(
+    "email", ["a@shop.es, b@shop.es", "a@shop.es,b@shop.es", "a@shop.es;b@shop.es", "Ana <a@shop.es>, Bo <b@shop.es>"]
+)
+def test_two_addresses_are_refused(email):
+    with pytest.raises(PayloadError) as error:
+        parse_case_payload(json.dumps({"subject": "s", "email": email}).encode())
+    assert error.value.fields == {"email": "a single address"}

@@ -1,0 +1,31 @@
+from email import message_from_string, policy
+
+import pytest
+
+from ..mail_headers import is_auto_submitted
+
+
+def mail(headers):
+    return message_from_string(f"From: a@shop.example\n{headers}\nbody\n", policy=policy.SMTP)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        "Auto-Submitted: auto-replied",
+        "Auto-Submitted: Auto-Generated",
+        "auto-submitted: auto-replied; owner-email=ana@shop.example",
+        "X-Autoreply: yes",
+        "X-Autorespond: Out of office",
+        "Precedence: bulk",
+        "Precedence: JUNK",
+        "Precedence: list",
+    ],
+)
+def test_mail_sent_by_a_program_is_auto_submitted(headers):
+    assert is_auto_submitted(mail(headers + "\n"))
+
+
+@pytest.mark.parametrize("headers", ["", "Auto-Submitted: no\n", "Auto-Submitted: No \n", "Precedence: first-class\n"])
+def test_mail_of_a_person_is_not_auto_submitted(headers):
+    assert not is_auto_submitted(mail(headers))
