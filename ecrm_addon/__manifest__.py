@@ -21,7 +21,7 @@
         # identity: contact imports land on existing customers (auto-installed with web)
         "base_import",
     ],
-    "external_dependencies": {"python": ["phonenumbers"]},
+    "external_dependencies": {"python": ["phonenumbers", "numpy", "scipy"]},
     "data": [
         "security/ecrm_groups.xml",
         "security/ir.model.access.csv",
