@@ -29,7 +29,12 @@ from . import mailing_mailing
 from . import mailing_trace
 from . import res_company
 from . import res_config_settings
-from . import res_partner
+from . import res_partner_360
+from . import res_partner_consent
+from . import res_partner_identity
+from . import res_partner_import
+from . import res_partner_pressure
+from . import res_partner_rfm
 from . import sale_order
 from . import sms_composer
 from . import sms_sms
