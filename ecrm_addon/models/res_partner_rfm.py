@@ -1,7 +1,6 @@
 """RFM figures of the customer: the current company's row of ecrm.rfm.score."""
 
-from odoo import api, fields, models, modules
-from odoo.exceptions import AccessError
+from odoo import api, fields, models
 from odoo.osv import expression
 
 from .ecrm_rfm_score import RFM_SCORE_FIELDS, ecrm_empty_matches
@@ -121,47 +120,5 @@ class ResPartner(models.Model):
 
     @api.model
     def _ecrm_compute_rfm(self):
-        """Recompute the RFM scores of every company (set-based, see ecrm.rfm.score)."""
-        for company in self.env["res.company"].sudo().search([]):
-            self._ecrm_compute_rfm_company(company)
-        return True
-
-    @api.model
-    def _ecrm_compute_rfm_company(self, company, full=False):
-        """Recompute one company's scores (``full``: aggregate the whole window
-        even when the stored rows could be built on); False when another
-        transaction is at it."""
-        # sudo: the engine reads every invoice / order of the company and writes
-        # the score table; callers are the cron and managers (checked upstream).
-        return self.env["ecrm.rfm.score"].sudo()._rfm_refresh_company(company.sudo(), full=full)
-
-    @api.model
-    def _cron_ecrm_compute_rfm(self):
-        """Daily refresh, one company per slice, committed between slices outside
-        tests. A company another worker is refreshing is skipped (advisory lock).
-        Whoever asked for it from the UI is told when it is done; a run somebody
-        asked for aggregates the whole window again ("Recompute now")."""
-        requests = self.env["ecrm.job.request"]._ecrm_start("rfm")
-        companies = self.env["res.company"].sudo().search([])
-        cron = self.env["ir.cron"]
-        cron._notify_progress(done=0, remaining=len(companies))
-        if not modules.module.current_test:
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-        for done, company in enumerate(companies, start=1):
-            self._ecrm_compute_rfm_company(company, full=bool(requests))
-            cron._notify_progress(done=done, remaining=len(companies) - done)
-            if not modules.module.current_test:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
-        requests._ecrm_done(
-            "rfm",
-            lambda env: env._("The RFM scores are up to date."),
-        )
-        return True
-
-    @api.model
-    def action_ecrm_compute_rfm(self):
-        """ "Recompute now": wakes the daily cron up so that the browser does not wait;
-        the requester is notified when it is done."""
-        if not self.env.user.has_group("ecrm_addon.group_ecrm_manager"):
-            raise AccessError(self.env._("Only e-CRM managers can recompute the RFM scores."))
-        return self.env["ecrm.job.request"]._ecrm_request("rfm")
+        """Recompute the RFM scores of every company (see ecrm.rfm.score)."""
+        return self.env["ecrm.rfm.score"]._rfm_refresh_all()

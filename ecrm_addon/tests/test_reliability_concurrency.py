@@ -239,7 +239,7 @@ class TestRfmConcurrency(CommittedCase):
         def refresh(env):
             company = env.ref("base.main_company")
             for _run in range(4):
-                env["res.partner"]._ecrm_compute_rfm_company(company)
+                env["ecrm.rfm.score"]._rfm_refresh_company(company)
                 env.cr.commit()
                 seen.append(self.frequencies(env))
 
@@ -256,7 +256,7 @@ class TestRfmConcurrency(CommittedCase):
 
         def final(env):
             confirmed = env["sale.order"].search_count([("id", "in", self.order_ids), ("state", "=", "sale")])
-            env["res.partner"]._ecrm_compute_rfm_company(env.ref("base.main_company"))
+            env["ecrm.rfm.score"]._rfm_refresh_company(env.ref("base.main_company"))
             mailing = env["mailing.mailing"].browse(self.mailing_id)
             return confirmed, self.frequencies(env), mailing.state, len(mailing.mailing_trace_ids)
 
