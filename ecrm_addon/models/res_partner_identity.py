@@ -3,7 +3,12 @@
 from odoo import api, fields, models, tools
 from odoo.osv import expression
 
-from ..tools.identity import phone_key, vat_key
+from ..tools.identity import identity_keys
+
+
+def email_key(email):
+    """The email key: the address normalised as Odoo does, strictly (one valid address)."""
+    return tools.email_normalize(email, strict=True)
 
 
 class ResPartner(models.Model):
@@ -39,31 +44,27 @@ class ResPartner(models.Model):
     @api.depends("email")
     def _compute_ecrm_email_key(self):
         for partner in self:
-            partner.ecrm_email_key = tools.email_normalize(partner.email or "", strict=True) or False
+            partner.ecrm_email_key = identity_keys(email_key, email=partner.email).get("ecrm_email_key", False)
 
     @api.depends("phone", "mobile", "country_id", "company_id")
     def _compute_ecrm_phone_key(self):
         default_region = self.env.company.country_id.code
         for partner in self:
             region = partner.country_id.code or partner.company_id.country_id.code or default_region
-            partner.ecrm_phone_key = phone_key(partner.phone, region) or phone_key(partner.mobile, region) or False
+            keys = identity_keys(email_key, phones=(partner.phone, partner.mobile), region=region)
+            partner.ecrm_phone_key = keys.get("ecrm_phone_key", False)
 
     @api.depends("vat")
     def _compute_ecrm_vat_key(self):
         for partner in self:
-            partner.ecrm_vat_key = vat_key(partner.vat) or False
+            partner.ecrm_vat_key = identity_keys(email_key, vat=partner.vat).get("ecrm_vat_key", False)
 
     @api.model
     def _ecrm_identity_keys(self, email=None, phone=None, vat=None, country=None):
         """Normalise loose identifiers into the keys stored on partners:
         ``{'ecrm_email_key': ..., ...}`` with only the keys that could be computed."""
         region = (country or self.env.company.country_id).code if not isinstance(country, str) else country
-        keys = {
-            "ecrm_email_key": tools.email_normalize(email, strict=True) if email else False,
-            "ecrm_phone_key": phone_key(phone, region) if phone else None,
-            "ecrm_vat_key": vat_key(vat) if vat else None,
-        }
-        return {fname: key for fname, key in keys.items() if key}
+        return identity_keys(email_key, email=email, phones=(phone,), vat=vat, region=region)
 
     @api.model
     def _ecrm_match_candidates(self, email=None, phone=None, vat=None, country=None, company=None):

@@ -5,15 +5,9 @@ from markupsafe import Markup
 from odoo import Command, api, models, tools
 from odoo.osv import expression
 
-from ..tools.identity import phone_key, vat_key
+from ..tools.identity import KEY_FIELDS, KEY_SOURCES, identity_keys
+from .res_partner_identity import email_key
 
-IDENTITY_KEY_FIELDS = ("ecrm_email_key", "ecrm_phone_key", "ecrm_vat_key")
-# The partner fields each identity key is computed from
-IDENTITY_VALUE_FIELDS = {
-    "ecrm_email_key": ("email",),
-    "ecrm_phone_key": ("phone", "mobile"),
-    "ecrm_vat_key": ("vat",),
-}
 # Fields an import never fills on the existing customer a row matched: empty
 # means "shared by every company" / "an individual", not "unknown".
 IMPORT_KEEP_FIELDS = ("company_id", "parent_id")
@@ -73,7 +67,7 @@ class ResPartner(models.Model):
             data = data_list[index]
             # an identifier of the row that is another customer's is not copied
             # onto this one: that would tie the two customers together
-            skip = {value_field for fname in conflicts for value_field in IDENTITY_VALUE_FIELDS[fname]}
+            skip = {value_field for fname in conflicts for value_field in KEY_SOURCES[fname]}
             fill = partner._ecrm_import_fill(data["values"], taken.setdefault(partner.id, set()) | skip)
             taken[partner.id].update(fill)
             data["ecrm_row"] = data["values"].get("name") or data["values"].get("email") or ""
@@ -129,19 +123,19 @@ class ResPartner(models.Model):
         row_keys = list(row_keys)
         domains = [
             [(fname, "in", list({keys[fname] for keys in row_keys if fname in keys}))]
-            for fname in IDENTITY_KEY_FIELDS
+            for fname in KEY_FIELDS
             if any(fname in keys for keys in row_keys)
         ]
         if not domains:
             return {}
         candidates = self.search_fetch(
-            expression.OR(domains), ["commercial_partner_id", "write_date", "company_id", *IDENTITY_KEY_FIELDS]
+            expression.OR(domains), ["commercial_partner_id", "write_date", "company_id", *KEY_FIELDS]
         )
         commercials = candidates.commercial_partner_id
         ranked = candidates._ecrm_ranked(commercials._ecrm_last_activity() if len(commercials) > 1 else {})
         by_key = {}
         for rank, partner in enumerate(ranked):
-            for fname in IDENTITY_KEY_FIELDS:
+            for fname in KEY_FIELDS:
                 if partner[fname]:
                     by_key.setdefault((fname, partner[fname]), []).append((rank, partner))
         return by_key
@@ -160,14 +154,13 @@ class ResPartner(models.Model):
             countries[country] = (
                 self.env["res.country"].browse(country).code if country else self.env.company.country_id.code
             )
-        region = countries[country]
-        email = values.get("email")
-        keys = {
-            "ecrm_email_key": tools.email_normalize(email, strict=True) if isinstance(email, str) else None,
-            "ecrm_phone_key": phone_key(values.get("phone"), region) or phone_key(values.get("mobile"), region),
-            "ecrm_vat_key": vat_key(values.get("vat")),
-        }
-        return {fname: key for fname, key in keys.items() if key}
+        return identity_keys(
+            email_key,
+            email=values.get("email"),
+            phones=(values.get("phone"), values.get("mobile")),
+            vat=values.get("vat"),
+            region=countries[country],
+        )
 
     def _ecrm_import_fill(self, values, taken=()):
         """The imported ``values`` that go into this existing partner: only
