@@ -6,6 +6,44 @@ from odoo.tools import SQL
 
 from ..tools.pressure import PRESSURE_HORIZON_HALF_LIVES
 
+# The half-life of a company that has none set (the setting's default)
+DEFAULT_HALF_LIFE_DAYS = 30
+
+
+def _half_life_sql(half_life):
+    return SQL("GREATEST(COALESCE(%s, %s), 1)", half_life, DEFAULT_HALF_LIFE_DAYS)
+
+
+def pressure_horizon_sql(interaction, now, half_life):
+    """SQL condition: the touch is younger than ten half-lives (older ones
+    weigh less than 0.1% and are left out, so that the log is read by date)."""
+    return SQL(
+        "%s.date > %s - make_interval(days => %s * %s)",
+        SQL.identifier(interaction),
+        now,
+        PRESSURE_HORIZON_HALF_LIVES,
+        _half_life_sql(half_life),
+    )
+
+
+def pressure_sql(interaction, now, half_life):
+    """SQL of the weighted pressure of the touches aggregated:
+    ``SUM(weight * 0.5 ^ (age_days / half_life))`` within the horizon,
+    future-dated touches at full weight. ``interaction``: alias of the
+    ecrm_interaction row; ``now``: the ORM's clock; ``half_life``: days (SQL
+    or value), empty read as the setting's default."""
+    row = SQL.identifier(interaction)
+    return SQL(
+        """SUM(CASE WHEN %(horizon)s
+                    THEN %(row)s.weight * power(0.5, GREATEST(EXTRACT(EPOCH FROM (%(now)s - %(row)s.date)), 0)
+                         / 86400.0 / %(half_life)s)
+                    ELSE 0 END)""",
+        horizon=pressure_horizon_sql(interaction, now, half_life),
+        row=row,
+        now=now,
+        half_life=_half_life_sql(half_life),
+    )
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -43,33 +81,26 @@ class ResPartner(models.Model):
 
     @api.model
     def _ecrm_pressure_sql(self, company, partner_ids=None, now=None):
-        """Weighted pressure per commercial partner: rows (partner_id, pressure).
-
-        ``sum(weight * 0.5 ^ (age_days / half_life))`` over the company's
-        outbound touches (future-dated ones count at full weight); touches older
-        than ten half-lives weigh less than 0.1% and are left out. All partners
-        with a touch when ``partner_ids`` is None.
-        """
-        half_life = company.ecrm_pressure_half_life_days or 30
+        """Weighted pressure per commercial partner of ``company``: rows
+        (partner_id, pressure); every partner with a touch when ``partner_ids`` is None."""
+        now = SQL("%s::timestamp", now or fields.Datetime.now())
+        half_life = company.ecrm_pressure_half_life_days or None
         where = (
             SQL("TRUE") if partner_ids is None else SQL("i.commercial_partner_id = ANY(%s::int[])", list(partner_ids))
         )
         return SQL(
             """
-            SELECT i.commercial_partner_id AS partner_id,
-                   SUM(i.weight * power(0.5, GREATEST(EXTRACT(EPOCH FROM (%(now)s - i.date)), 0)
-                                            / 86400.0 / %(half_life)s)) AS pressure
+            SELECT i.commercial_partner_id AS partner_id, %(pressure)s AS pressure
               FROM ecrm_interaction i
              WHERE i.direction = 'outbound'
                AND i.company_id = %(company)s
-               AND i.date > %(now)s - make_interval(days => %(horizon)s)
+               AND %(horizon)s
                AND %(where)s
              GROUP BY i.commercial_partner_id
             """,
-            now=now or fields.Datetime.now(),
-            half_life=float(half_life),
+            pressure=pressure_sql("i", now, half_life),
             company=company.id,
-            horizon=half_life * PRESSURE_HORIZON_HALF_LIVES,
+            horizon=pressure_horizon_sql("i", now, half_life),
             where=where,
         )
 
