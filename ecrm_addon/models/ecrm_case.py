@@ -1,5 +1,4 @@
 import logging
-import threading
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -8,6 +7,9 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL, email_normalize, html2plaintext, plaintext2html
+
+from ..tools.cron import auto_commit
+from .stock_picking import PENDING_DELIVERY_DOMAIN
 
 _logger = logging.getLogger(__name__)
 
@@ -47,13 +49,6 @@ SYSTEM_FIELDS = frozenset(
 )
 # What portal customers may not read of their cases (the SLA, the team, the keys).
 INTERNAL = "base.group_user"
-
-
-def _ecrm_auto_commit():
-    """Whether a cron may commit between its slices: not inside a test's
-    transaction (the thread running it is marked ``testing``, as Odoo's own
-    crons check), always in a cron worker or another thread with its own cursor."""
-    return not getattr(threading.current_thread(), "testing", False)
 
 
 class EcrmCase(models.Model):
@@ -360,31 +355,16 @@ class EcrmCase(models.Model):
 
     @api.model
     def _ecrm_find_or_create_partner(self, email=None, phone=None, name=None, company=None):
-        """The customer these identifiers point to; a new contact only when none matches.
-
-        Only partners of ``company`` (the case's; the current company by
-        default) or shared ones match, never the partner of an internal user.
-
-        Uses the shared identity resolution (``res.partner._ecrm_match``) when it
-        is installed, else the normalised email, then the sanitised phone.
-        """
+        """The customer these identifiers point to (``res.partner._ecrm_match``);
+        a new contact only when none matches. Only partners of ``company`` (the
+        case's; the current company by default) or shared ones match, never the
+        partner of an internal user."""
         # sudo: identity resolution must see every customer whatever the channel's
         # user (email gateway, portal, API key); only the matched partner leaves.
         Partner = self.env["res.partner"].sudo()
         email_norm = email_normalize(email) if email else False
         company = company or self.env.company
-        partner = Partner.browse()
-        if hasattr(Partner, "_ecrm_match"):
-            partner = Partner._ecrm_match(email=email_norm or None, phone=phone or None, company=company)
-        else:
-            scope = Partner._ecrm_customer_of_domain(company)
-            if email_norm:
-                partner = Partner.search([("email_normalized", "=", email_norm), *scope], order="id", limit=1)
-            if not partner and phone:
-                sanitized = Partner._phone_format(number=phone, raise_exception=False) or phone
-                partner = Partner.search(
-                    ["|", ("phone_sanitized", "=", sanitized), ("phone", "=", phone), *scope], order="id", limit=1
-                )
+        partner = Partner._ecrm_match(email=email_norm or None, phone=phone or None, company=company)
         if not partner:
             partner = Partner.create(
                 {
@@ -480,18 +460,18 @@ class EcrmCase(models.Model):
             "answered": self.env._("Case answered"),
             "message": self.env._("Message on case"),
         }
-        self.env["ecrm.interaction"]._log(
+        Interaction = self.env["ecrm.interaction"]
+        Interaction._log(
             [
-                {
-                    "partner_id": case.partner_id.id,
-                    "name": f"{labels[event]}: {case.name} {case.subject}",
-                    "channel": channel or INTERACTION_CHANNEL.get(case.channel, case.channel),
-                    "direction": direction,
-                    "category": "service",
-                    "res_model": self._name,
-                    "res_id": case.id,
-                    "company_id": case.company_id.id,
-                }
+                Interaction._log_values(
+                    case,
+                    case.partner_id.id,
+                    f"{labels[event]}: {case.name} {case.subject}",
+                    channel or INTERACTION_CHANNEL.get(case.channel, case.channel),
+                    direction,
+                    "service",
+                    company_id=case.company_id.id,
+                )
                 for case in self
             ]
         )
@@ -532,7 +512,7 @@ class EcrmCase(models.Model):
         committed.
         """
         now = fields.Datetime.now()
-        auto_commit = _ecrm_auto_commit()
+        commit = auto_commit()
         seen = []
         done = 0
         tries = 0
@@ -545,7 +525,7 @@ class EcrmCase(models.Model):
                 # Retry the batch with a fresh snapshot (only when this cron owns its
                 # transaction; inside a caller's transaction the caller decides).
                 tries += 1
-                if not auto_commit or tries >= ESCALATION_BATCH_TRIES:
+                if not commit or tries >= ESCALATION_BATCH_TRIES:
                     raise
                 _logger.info("Escalation batch retried after a concurrent update (%s, try %s)", error.pgcode, tries)
                 self.env.cr.rollback()  # also clears the environments' caches
@@ -563,7 +543,7 @@ class EcrmCase(models.Model):
                 )
             )
             self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-            if auto_commit:
+            if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         return done
 
@@ -656,19 +636,18 @@ class EcrmCase(models.Model):
         category = self.env.ref("ecrm_addon.ecrm_case_category_delivery", raise_if_not_found=False)
         Picking = self.env["stock.picking"]
         domain = [
-            ("picking_type_code", "=", "outgoing"),
-            ("state", "in", ("confirmed", "waiting", "assigned")),
+            *PENDING_DELIVERY_DOMAIN,
             ("scheduled_date", "<", limit),
             ("partner_id", "!=", False),
             ("ecrm_late_case_id", "=", False),
         ]
         opened = 0
-        auto_commit = _ecrm_auto_commit()
+        commit = auto_commit()
         while pickings := Picking.search(domain, order="scheduled_date, id", limit=batch_size):
             cases = self._ecrm_open_late_delivery_cases(pickings, category)
             opened += len(cases)
             self.env["ir.cron"]._notify_progress(done=opened, remaining=Picking.search_count(domain))
-            if auto_commit:
+            if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         return opened
 

@@ -3,6 +3,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .stock_picking import PENDING_DELIVERY_DOMAIN
+
 # Channels a customer may prefer to be reached on (a subset of the interaction channels).
 PREFERRED_CHANNELS = [
     ("email", "Email"),
@@ -12,8 +14,7 @@ PREFERRED_CHANNELS = [
     ("portal", "Portal"),
 ]
 ECRM_USER = "ecrm_addon.group_ecrm_user"
-# Deliveries still to do, orders still moving
-PENDING_PICKING_STATES = ("waiting", "confirmed", "assigned")
+# Orders still moving
 OPEN_DELIVERY_STATUSES = ("pending", "started", "partial")
 # How many touches the customer 360 timeline shows; the full log is one click away.
 TIMELINE_SIZE = 20
@@ -108,40 +109,31 @@ class ResPartner(models.Model):
         last_log = {}
         if commercials:
             companies = self.env.companies.ids
+            domains = self._ecrm_360_domains()
             today = fields.Date.context_today(self)
             # sudo: e-CRM users see the customer's totals, not the documents
             # (each smart button opens them under the user's own rights);
             # limited to the companies the user works in.
             env = self.sudo().env
             for partner, currency, invoice_status, delivery_status, untaxed, count in env["sale.order"]._read_group(
-                [("partner_id", "in", list(commercial_of)), ("state", "=", "sale"), ("company_id", "in", companies)],
+                [("partner_id", "in", list(commercial_of)), *domains["orders"], ("company_id", "in", companies)],
                 ["partner_id", "currency_id", "invoice_status", "delivery_status"],
                 ["amount_untaxed:sum", "__count"],
             ):
                 row = figures[commercial_of[partner.id]]
                 row["sales"] += currency._convert(untaxed, company.currency_id, company, today)
                 row["sale_count"] += count
+                # domains["open_orders"], read from the groups
                 if invoice_status == "to invoice" or delivery_status in OPEN_DELIVERY_STATUSES:
                     row["open"] += count
             for partner, count in env["stock.picking"]._read_group(
-                [
-                    ("partner_id", "in", list(commercial_of)),
-                    ("picking_type_code", "=", "outgoing"),
-                    ("state", "in", PENDING_PICKING_STATES),
-                    ("company_id", "in", companies),
-                ],
+                [("partner_id", "in", list(commercial_of)), *domains["deliveries"], ("company_id", "in", companies)],
                 ["partner_id"],
                 ["__count"],
             ):
                 figures[commercial_of[partner.id]]["deliveries"] += count
             for commercial, currency, residual, count in env["account.move"]._read_group(
-                [
-                    ("commercial_partner_id", "in", commercials.ids),
-                    ("state", "=", "posted"),
-                    ("move_type", "in", ("out_invoice", "out_refund")),
-                    ("payment_state", "in", ("not_paid", "partial")),
-                    ("company_id", "in", companies),
-                ],
+                [("commercial_partner_id", "in", commercials.ids), *domains["unpaid"], ("company_id", "in", companies)],
                 ["commercial_partner_id", "company_currency_id"],
                 ["amount_residual_signed:sum", "__count"],
             ):
@@ -200,6 +192,26 @@ class ResPartner(models.Model):
         for partner in self:
             partner.ecrm_timeline_ids = [fields.Command.set(timeline.get(partner.commercial_partner_id.id, []))]
 
+    @api.model
+    def _ecrm_360_domains(self):
+        """{figure: domain} of the documents behind the customer 360's figures,
+        without the customer: the compute and the smart buttons both use them."""
+        return {
+            "orders": [("state", "=", "sale")],
+            "open_orders": [
+                ("state", "=", "sale"),
+                "|",
+                ("invoice_status", "=", "to invoice"),
+                ("delivery_status", "in", OPEN_DELIVERY_STATUSES),
+            ],
+            "deliveries": PENDING_DELIVERY_DOMAIN,
+            "unpaid": [
+                ("state", "=", "posted"),
+                ("move_type", "in", ("out_invoice", "out_refund")),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ],
+        }
+
     def _ecrm_360_action(self, xmlid, domain, context=None):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
@@ -208,46 +220,28 @@ class ResPartner(models.Model):
         return action
 
     def action_ecrm_orders(self):
-        commercial = self.commercial_partner_id
         return self._ecrm_360_action(
             "sale.action_orders",
-            [("partner_id", "child_of", commercial.ids), ("state", "=", "sale")],
+            [("partner_id", "child_of", self.commercial_partner_id.ids), *self._ecrm_360_domains()["orders"]],
             {"default_partner_id": self.id},
         )
 
     def action_ecrm_open_orders(self):
-        commercial = self.commercial_partner_id
         return self._ecrm_360_action(
             "sale.action_orders",
-            [
-                ("partner_id", "child_of", commercial.ids),
-                ("state", "=", "sale"),
-                "|",
-                ("invoice_status", "=", "to invoice"),
-                ("delivery_status", "in", OPEN_DELIVERY_STATUSES),
-            ],
+            [("partner_id", "child_of", self.commercial_partner_id.ids), *self._ecrm_360_domains()["open_orders"]],
         )
 
     def action_ecrm_pending_deliveries(self):
-        commercial = self.commercial_partner_id
         return self._ecrm_360_action(
             "stock.action_picking_tree_all",
-            [
-                ("partner_id", "child_of", commercial.ids),
-                ("picking_type_code", "=", "outgoing"),
-                ("state", "in", PENDING_PICKING_STATES),
-            ],
+            [("partner_id", "child_of", self.commercial_partner_id.ids), *self._ecrm_360_domains()["deliveries"]],
         )
 
     def action_ecrm_unpaid_invoices(self):
         return self._ecrm_360_action(
             "account.action_move_out_invoice_type",
-            [
-                ("commercial_partner_id", "=", self.commercial_partner_id.id),
-                ("state", "=", "posted"),
-                ("move_type", "in", ("out_invoice", "out_refund")),
-                ("payment_state", "in", ("not_paid", "partial")),
-            ],
+            [("commercial_partner_id", "=", self.commercial_partner_id.id), *self._ecrm_360_domains()["unpaid"]],
             {"default_move_type": "out_invoice"},
         )
 
