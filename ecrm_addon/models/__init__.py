@@ -4,6 +4,8 @@ from . import ecrm_api_rate
 from . import ecrm_case
 from . import ecrm_case_category
 from . import ecrm_case_escalation
+from . import ecrm_case_intake
+from . import ecrm_case_sla
 from . import ecrm_case_stage
 from . import ecrm_dashboard
 from . import ecrm_demo

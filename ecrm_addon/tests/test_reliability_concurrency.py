@@ -162,7 +162,7 @@ class TestEscalationConcurrency(EscalationFixture):
         def worker_b(env):
             return api.Environment(late, SUPERUSER_ID, {})["ecrm.case"]._cron_ecrm_escalate()
 
-        with self.assertLogs("odoo.addons.ecrm_addon.models.ecrm_case", logging.INFO) as logs:
+        with self.assertLogs("odoo.addons.ecrm_addon.models.ecrm_case_sla", logging.INFO) as logs:
             results, errors = self.in_threads(worker_b)
         late.commit()
         self.assertEqual(errors, [None])
