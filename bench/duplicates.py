@@ -16,9 +16,9 @@ import statistics
 import time
 import tracemalloc
 
+from odoo.addons.ecrm_addon.tools.identity import KEY_FIELD_OF
 from odoo.tools import SQL
 
-KEY_FIELDS = {"email": "ecrm_email_key", "phone": "ecrm_phone_key", "vat": "ecrm_vat_key"}
 # Issue #7 asks for the three figures side by side; no issue sets a bound.
 TARGETS = {}
 
@@ -43,7 +43,7 @@ def _floor_sql(column):
 def _idiom_one(Partner, partner):
     """One search per key for other customers carrying the same key."""
     found = Partner.browse()
-    for fname in KEY_FIELDS.values():
+    for fname in KEY_FIELD_OF.values():
         key = partner[fname]
         if key:
             found |= Partner.search(
@@ -66,7 +66,7 @@ def run(env, options):  # noqa: PLR0915
     # 1. The floor: one GROUP BY per key.
     def floor():
         groups = partners = 0
-        for column in KEY_FIELDS.values():
+        for column in KEY_FIELD_OF.values():
             cr.execute(_floor_sql(column))
             count, members = cr.fetchone()
             groups += count

@@ -17,7 +17,8 @@ import tracemalloc
 from lxml import etree
 
 from odoo import fields
-from odoo.addons.ecrm_addon.models.res_partner import OPEN_DELIVERY_STATUSES, PENDING_PICKING_STATES
+from odoo.addons.ecrm_addon.models.res_partner_360 import OPEN_DELIVERY_STATUSES
+from odoo.addons.ecrm_addon.models.stock_picking import PENDING_PICKING_STATES
 
 # Issue #3 (identity and 360): "the number of SQL queries to open the form does
 # not grow with the customer's history" (the same for 10 and 2,000 orders).

@@ -183,7 +183,7 @@ def run(env, options):  # noqa: PLR0915
     cr.commit()
     _vacuum(cr.dbname, ["ecrm_rfm_score", "ecrm_rfm_snapshot"])
     t0 = time.perf_counter()
-    Partner._ecrm_compute_rfm_company(company, full=True)
+    Score._rfm_refresh_company(company, full=True)
     cr.commit()
     first_refresh_s = time.perf_counter() - t0
 
@@ -201,13 +201,13 @@ def run(env, options):  # noqa: PLR0915
         touched = cr.fetchone()[0]
         cr.execute("SAVEPOINT bench_full")
         t0 = time.perf_counter()
-        Partner._ecrm_compute_rfm_company(company, full=True)
+        Score._rfm_refresh_company(company, full=True)
         full_times.append(time.perf_counter() - t0)
         cr.execute("ROLLBACK TO SAVEPOINT bench_full")
         env.invalidate_all()
         daily = Score._rfm_incremental_window(company, day) is not None
         t0 = time.perf_counter()
-        Partner._ecrm_compute_rfm_company(company)
+        Score._rfm_refresh_company(company)
         daily_times.append(time.perf_counter() - t0)
         cr.commit()
         cr.execute("SELECT count(*) FROM ecrm_rfm_snapshot WHERE company_id = %s AND date = %s", [company.id, day])
@@ -225,7 +225,7 @@ def run(env, options):  # noqa: PLR0915
     _add_a_day_of_invoices(cr, company, day)
     company.ecrm_rfm_date = day
     cr.commit()
-    refresh_peak = _peak_memory(lambda: Partner._ecrm_compute_rfm_company(company))
+    refresh_peak = _peak_memory(lambda: Score._rfm_refresh_company(company))
     cr.commit()
     cr.execute("SELECT count(*) FROM ecrm_rfm_score WHERE company_id = %s", [company.id])
     scored = cr.fetchone()[0]
@@ -309,7 +309,7 @@ def run(env, options):  # noqa: PLR0915
 
     cr.execute("DELETE FROM account_move WHERE ref = %s", [DAY_REF])
     company.ecrm_rfm_date = base_date
-    Partner._ecrm_compute_rfm_company(company, full=True)
+    Score._rfm_refresh_company(company, full=True)
     cr.commit()
 
     floor_s = statistics.median(floor_times)

@@ -93,7 +93,8 @@ class EcrmCaseApi(http.Controller):
             if case:
                 status, payload, replayed = 200, self._answer(case), True
             else:
-                data = parse_case_payload(raw)
+                fields = env["ecrm.case"]._fields
+                data = parse_case_payload(raw, fields["channel"].get_values(env), fields["priority"].get_values(env))
                 with env.cr.savepoint():
                     case = self._create_case(env, data, request_key)
                 status, payload = 201, self._answer(case)

@@ -3,7 +3,7 @@ from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.exceptions import UserError
 from odoo.http import request
 
-from ..models.res_partner import CONSENT_LINK_HOURS, CONSENT_RESEND_MINUTES
+from ..models.res_partner_consent import CONSENT_LINK_HOURS, CONSENT_RESEND_MINUTES
 
 
 class EcrmConsentPortal(CustomerPortal):

@@ -4,6 +4,8 @@ from . import ecrm_api_rate
 from . import ecrm_case
 from . import ecrm_case_category
 from . import ecrm_case_escalation
+from . import ecrm_case_intake
+from . import ecrm_case_sla
 from . import ecrm_case_stage
 from . import ecrm_dashboard
 from . import ecrm_demo
@@ -29,7 +31,12 @@ from . import mailing_mailing
 from . import mailing_trace
 from . import res_company
 from . import res_config_settings
-from . import res_partner
+from . import res_partner_360
+from . import res_partner_consent
+from . import res_partner_identity
+from . import res_partner_import
+from . import res_partner_pressure
+from . import res_partner_rfm
 from . import sale_order
 from . import sms_composer
 from . import sms_sms

@@ -28,21 +28,21 @@ class AccountMove(models.Model):
     def _ecrm_log_posted(self):
         """One log row per posted customer invoice or credit note, in one batch."""
         now = fields.Datetime.now()
-        self.env["ecrm.interaction"]._log(
+        Interaction = self.env["ecrm.interaction"]
+        Interaction._log(
             [
-                {
-                    "partner_id": move.partner_id.id,
-                    "name": self.env._("Invoice %(name)s posted", name=move.name)
+                Interaction._log_values(
+                    move,
+                    move.partner_id.id,
+                    self.env._("Invoice %(name)s posted", name=move.name)
                     if move.move_type != "out_refund"
                     else self.env._("Credit note %(name)s posted", name=move.name),
-                    "channel": "other",
-                    "direction": "outbound",
-                    "category": "transactional",
-                    "res_model": move._name,
-                    "res_id": move.id,
-                    "date": now,
-                    "company_id": move.company_id.id,
-                }
+                    "other",
+                    "outbound",
+                    "transactional",
+                    date=now,
+                    company_id=move.company_id.id,
+                )
                 for move in self
             ]
         )

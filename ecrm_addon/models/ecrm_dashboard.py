@@ -186,7 +186,7 @@ class EcrmDashboard(models.Model):
         return self._ecrm_action("ecrm_addon.mailing_trace_action_ecrm_pressure")
 
     def action_ecrm_compute_rfm(self):
-        return self.env["res.partner"].action_ecrm_compute_rfm()
+        return self.env["ecrm.rfm.score"].action_ecrm_compute_rfm()
 
     def action_scan_duplicates(self):
         return self.env["ecrm.duplicate.group"].action_scan()

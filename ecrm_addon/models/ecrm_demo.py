@@ -103,6 +103,6 @@ class EcrmDemo(models.AbstractModel):
                 )
             )
         self.env["ecrm.interaction"].invalidate_model(["date"])
-        self.env["res.partner"]._ecrm_compute_rfm()
+        self.env["ecrm.rfm.score"]._rfm_refresh_all()
         self.env["ecrm.duplicate.group"]._ecrm_scan()
         return True

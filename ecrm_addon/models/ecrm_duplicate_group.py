@@ -2,8 +2,9 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
+from ..tools.identity import KEY_FIELD_OF
+
 KEY_TYPES = [("email", "Email"), ("phone", "Phone"), ("vat", "Tax ID")]
-KEY_FIELDS = {"email": "ecrm_email_key", "phone": "ecrm_phone_key", "vat": "ecrm_vat_key"}
 
 
 class EcrmDuplicateGroup(models.Model):
@@ -138,7 +139,7 @@ class EcrmDuplicateGroup(models.Model):
     def _ecrm_scan_query(self, key_type):
         """Set-based: every key shared by partners of more than one customer
         (companies only for the tax ID, which contacts inherit)."""
-        column = SQL.identifier(KEY_FIELDS[key_type])
+        column = SQL.identifier(KEY_FIELD_OF[key_type])
         only_commercial = SQL("AND p.id = p.commercial_partner_id") if key_type == "vat" else SQL()
         return SQL(
             """
@@ -162,7 +163,7 @@ class EcrmDuplicateGroup(models.Model):
         self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(hashtext('ecrm_duplicate_scan'))"))
         if not self.env.cr.fetchone()[0]:
             return self.browse()
-        self.env["res.partner"].flush_model([*KEY_FIELDS.values(), "active", "commercial_partner_id"])
+        self.env["res.partner"].flush_model([*KEY_FIELD_OF.values(), "active", "commercial_partner_id"])
         self.flush_model()
         created = self.browse()
         for done, key_type in enumerate(KEY_TYPES, start=1):

@@ -97,6 +97,21 @@ class EcrmInteraction(models.Model):
         }
 
     @api.model
+    def _log_values(self, record, partner_id, name, channel, direction, category, **values):
+        """The values of one touch with ``partner_id`` caused by ``record`` (its
+        source document), for ``_log``; ``values`` adds the date, the company..."""
+        return {
+            "partner_id": partner_id,
+            "name": name,
+            "channel": channel,
+            "direction": direction,
+            "category": category,
+            "res_model": record._name,
+            "res_id": record.id,
+            **values,
+        }
+
+    @api.model
     def _log(self, vals_list):
         """Record touches in bulk (the one entry point of the features that cause them).
 

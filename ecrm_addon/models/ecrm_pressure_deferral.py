@@ -1,6 +1,6 @@
-import threading
-
 from odoo import api, fields, models
+
+from ..tools.cron import auto_commit
 
 
 class EcrmPressureDeferral(models.Model):
@@ -85,13 +85,13 @@ class EcrmPressureDeferral(models.Model):
             for company in due.company_id
             for mailing in due.filtered(lambda d, c=company: d.company_id == c).mailing_id
         ]
-        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        commit = auto_commit()
         for done, (company, mailing) in enumerate(batches, start=1):
             due.filtered(lambda d, c=company, m=mailing: d.company_id == c and d.mailing_id == m).with_company(
                 company
             )._ecrm_retry()
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(batches) - done)
-            if auto_commit:
+            if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _ecrm_already_traced(self):

@@ -2,10 +2,12 @@ import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.sql import drop_index, make_index_name
+
+from ..tools.cron import auto_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -260,8 +262,21 @@ class EcrmRfmScore(models.Model):
             or [expression.FALSE_DOMAIN]
         )
 
+    @api.model
     def action_ecrm_compute_rfm(self):
-        return self.env["res.partner"].action_ecrm_compute_rfm()
+        """ "Recompute now": wakes the daily cron up; the requester is notified when it is done."""
+        if not self.env.user.has_group("ecrm_addon.group_ecrm_manager"):
+            raise AccessError(self.env._("Only e-CRM managers can recompute the RFM scores."))
+        return self.env["ecrm.job.request"]._ecrm_request("rfm")
+
+    @api.model
+    def _rfm_refresh_all(self):
+        """Recompute the scores of every company."""
+        # sudo: the engine reads every invoice / order of each company and
+        # writes the score table; callers are the cron and managers.
+        for company in self.env["res.company"].sudo().search([]):
+            self.sudo()._rfm_refresh_company(company)
+        return True
 
     # ------------------------------------------------------------------
     # Engine: everything below runs in PostgreSQL, set-based, so that the
@@ -791,3 +806,25 @@ class EcrmRfmScore(models.Model):
             company=company.id,
             date=date,
         )
+
+    @api.model
+    def _cron_ecrm_compute_rfm(self):
+        """Daily refresh, one company per slice, committed between slices
+        outside tests; a company another worker is refreshing is skipped.
+        A run somebody asked for ("Recompute now") aggregates the whole
+        window again and tells them when it is done."""
+        requests = self.env["ecrm.job.request"]._ecrm_start("rfm")
+        companies = self.env["res.company"].sudo().search([])
+        cron = self.env["ir.cron"]
+        cron._notify_progress(done=0, remaining=len(companies))
+        commit = auto_commit()
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        for done, company in enumerate(companies, start=1):
+            # sudo: see _rfm_refresh_all
+            self.sudo()._rfm_refresh_company(company, full=bool(requests))
+            cron._notify_progress(done=done, remaining=len(companies) - done)
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        requests._ecrm_done("rfm", lambda env: env._("The RFM scores are up to date."))
+        return True

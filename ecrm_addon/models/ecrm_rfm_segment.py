@@ -103,4 +103,4 @@ class EcrmRfmSegment(models.Model):
         }
 
     def action_ecrm_compute_rfm(self):
-        return self.env["res.partner"].action_ecrm_compute_rfm()
+        return self.env["ecrm.rfm.score"].action_ecrm_compute_rfm()

@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL, create_index
 
 from ..tools import webhook
-from .ecrm_case import _ecrm_auto_commit
+from ..tools.cron import auto_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class EcrmWebhookDelivery(models.Model):
         """Send the due deliveries, one row locked (SKIP LOCKED) and committed
         at a time, so that parallel workers share them and a slow receiver
         holds only its own row; then wake the cron for the next retry."""
-        auto_commit = _ecrm_auto_commit()
+        commit = auto_commit()
         seen = [0]
         done = 0
         while done < limit:
@@ -190,7 +190,7 @@ class EcrmWebhookDelivery(models.Model):
                 [("state", "=", "queued"), ("next_attempt", "<=", now), ("id", "not in", seen)]
             )
             self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-            if auto_commit:
+            if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         self._ecrm_schedule_retry()
         return done

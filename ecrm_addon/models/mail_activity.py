@@ -34,19 +34,19 @@ class MailActivity(models.Model):
                 # the touch belongs to the document's company, not the user's current one
                 company_of.update({(model, record.id): record.company_id.id for record in records})
         now = fields.Datetime.now()
+        Interaction = self.env["ecrm.interaction"]
         return [
-            {
-                "partner_id": partner_of[(activity.res_model, activity.res_id)],
-                "name": activity.summary or activity.activity_type_id.name,
-                "channel": ACTIVITY_CHANNELS[activity.activity_type_id.category],
-                "direction": "outbound",
-                "category": "sales" if activity.res_model in ("sale.order", "crm.lead") else "service",
-                "res_model": activity.res_model,
-                "res_id": activity.res_id,
-                "date": now,
-                "user_id": activity.user_id.id or self.env.uid,
-                "company_id": company_of.get((activity.res_model, activity.res_id)) or self.env.company.id,
-            }
+            Interaction._log_values(
+                self.env[activity.res_model].browse(activity.res_id),
+                partner_of[(activity.res_model, activity.res_id)],
+                activity.summary or activity.activity_type_id.name,
+                ACTIVITY_CHANNELS[activity.activity_type_id.category],
+                "outbound",
+                "sales" if activity.res_model in ("sale.order", "crm.lead") else "service",
+                date=now,
+                user_id=activity.user_id.id or self.env.uid,
+                company_id=company_of.get((activity.res_model, activity.res_id)) or self.env.company.id,
+            )
             for activity in touches
             if partner_of.get((activity.res_model, activity.res_id))
         ]

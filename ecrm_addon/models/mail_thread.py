@@ -75,21 +75,21 @@ class MailThread(models.AbstractModel):
         if self._name == "ecrm.case" or not author or not author.partner_share:
             return
         record = self[:1]
-        self.env["ecrm.interaction"]._log(
+        Interaction = self.env["ecrm.interaction"]
+        Interaction._log(
             [
-                {
-                    "partner_id": author.id,
-                    "name": message.subject or self.env._("Email received"),
-                    "channel": "email",
-                    "direction": "inbound",
-                    "category": "service",
-                    "res_model": record._name,
-                    "res_id": record.id,
-                    "date": message.date or fields.Datetime.now(),
-                    "company_id": (
+                Interaction._log_values(
+                    record,
+                    author.id,
+                    message.subject or self.env._("Email received"),
+                    "email",
+                    "inbound",
+                    "service",
+                    date=message.date or fields.Datetime.now(),
+                    company_id=(
                         record[record._mail_get_company_field()].id if record._mail_get_company_field() else False
                     )
                     or self.env.company.id,
-                }
+                )
             ]
         )

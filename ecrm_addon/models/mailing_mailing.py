@@ -261,19 +261,12 @@ class MailingMailing(models.Model):
         channel = self._ecrm_pressure_channel()
         now = fields.Datetime.now()
         name = self.subject or self.display_name
-        self.env["ecrm.interaction"]._log(
+        Interaction = self.env["ecrm.interaction"]
+        Interaction._log(
             [
-                {
-                    "partner_id": partner_id,
-                    "name": name,
-                    "channel": channel,
-                    "direction": "outbound",
-                    "category": "marketing",
-                    "res_model": self._name,
-                    "res_id": self.id,
-                    "date": now,
-                    "company_id": company.id,
-                }
+                Interaction._log_values(
+                    self, partner_id, name, channel, "outbound", "marketing", date=now, company_id=company.id
+                )
                 for res_id in res_ids
                 for partner_id in partners.get(res_id, ())
             ]

@@ -15,19 +15,19 @@ class SaleOrder(models.Model):
         """One log row per confirmed order, written in one batch: the customer bought."""
         # an order the customer confirmed on the portal (signature, payment) came in on the web
         channel = "web" if self.env.user._is_public() or self.env.user._is_portal() else "other"
-        self.env["ecrm.interaction"]._log(
+        Interaction = self.env["ecrm.interaction"]
+        Interaction._log(
             [
-                {
-                    "partner_id": order.partner_id.id,
-                    "name": self.env._("Order %(name)s confirmed", name=order.name),
-                    "channel": channel,
-                    "direction": "inbound",
-                    "category": "sales",
-                    "res_model": order._name,
-                    "res_id": order.id,
-                    "date": order.date_order,
-                    "company_id": order.company_id.id,
-                }
+                Interaction._log_values(
+                    order,
+                    order.partner_id.id,
+                    self.env._("Order %(name)s confirmed", name=order.name),
+                    channel,
+                    "inbound",
+                    "sales",
+                    date=order.date_order,
+                    company_id=order.company_id.id,
+                )
                 for order in self
             ]
         )

@@ -1,5 +1,9 @@
 from odoo import fields, models
 
+# Customer deliveries still to do: neither draft, done nor cancelled
+PENDING_PICKING_STATES = ("waiting", "confirmed", "assigned")
+PENDING_DELIVERY_DOMAIN = [("picking_type_code", "=", "outgoing"), ("state", "in", PENDING_PICKING_STATES)]
+
 
 class StockPicking(models.Model):
     _name = "stock.picking"
@@ -24,19 +28,19 @@ class StockPicking(models.Model):
     def _ecrm_log_delivered(self):
         """One log row per delivery done, in one batch."""
         now = fields.Datetime.now()
-        self.env["ecrm.interaction"]._log(
+        Interaction = self.env["ecrm.interaction"]
+        Interaction._log(
             [
-                {
-                    "partner_id": picking.partner_id.id,
-                    "name": self.env._("Delivery %(name)s done", name=picking.name),
-                    "channel": "other",
-                    "direction": "outbound",
-                    "category": "transactional",
-                    "res_model": picking._name,
-                    "res_id": picking.id,
-                    "date": picking.date_done or now,
-                    "company_id": picking.company_id.id,
-                }
+                Interaction._log_values(
+                    picking,
+                    picking.partner_id.id,
+                    self.env._("Delivery %(name)s done", name=picking.name),
+                    "other",
+                    "outbound",
+                    "transactional",
+                    date=picking.date_done or now,
+                    company_id=picking.company_id.id,
+                )
                 for picking in self
             ]
         )

@@ -1,6 +1,7 @@
-from odoo import fields, models, tools
+from odoo import fields, models
+from odoo.tools import SQL
 
-from ..tools.pressure import PRESSURE_HORIZON_HALF_LIVES
+from ..models.res_partner_pressure import pressure_sql
 
 
 class EcrmPressureReport(models.Model):
@@ -30,16 +31,13 @@ class EcrmPressureReport(models.Model):
     @property
     def _table_query(self):
         # The ORM's clock (not the database's), as res.partner.ecrm_pressure.
-        now = tools.SQL("%s::timestamp", fields.Datetime.now())
-        return tools.SQL(
+        now = SQL("%s::timestamp", fields.Datetime.now())
+        return SQL(
             """
             SELECT row_number() OVER (ORDER BY i.commercial_partner_id, i.company_id) AS id,
                    i.commercial_partner_id AS partner_id,
                    i.company_id,
-                   SUM(CASE WHEN i.date > %(now)s - make_interval(days => %(horizon)s * c.ecrm_pressure_half_life_days)
-                            THEN i.weight * power(0.5, GREATEST(EXTRACT(EPOCH FROM (%(now)s - i.date)), 0)
-                                 / 86400.0 / GREATEST(c.ecrm_pressure_half_life_days, 1))
-                            ELSE 0 END) AS pressure,
+                   %(pressure)s AS pressure,
                    COUNT(*) FILTER (WHERE i.date > %(now)s - interval '30 days') AS touch_count,
                    COUNT(*) FILTER (WHERE i.date > %(now)s - interval '30 days' AND i.category = 'marketing')
                        AS marketing_count,
@@ -50,5 +48,5 @@ class EcrmPressureReport(models.Model):
              GROUP BY i.commercial_partner_id, i.company_id
             """,
             now=now,
-            horizon=PRESSURE_HORIZON_HALF_LIVES,
+            pressure=pressure_sql("i", now, SQL("c.ecrm_pressure_half_life_days")),
         )

@@ -79,10 +79,16 @@ class TestBackgroundJobs(TransactionCase):
         with self.assertRaises(AccessError):
             self.Request.with_user(self.user).search([])
 
+    def test_rfm_cron_record_runs_the_score_cron(self):
+        self.assertEqual(self.rfm_cron.model_id.model, "ecrm.rfm.score")
+        self.env["ecrm.rfm.segment"].with_user(self.manager).action_ecrm_compute_rfm()
+        self.rfm_cron.method_direct_trigger()
+        self.assertEqual(self.Request.search([("user_id", "=", self.manager.id)]).state, "done")
+
     def test_rfm_cron_notifies_the_requester_when_done(self):
         self.env["ecrm.rfm.segment"].with_user(self.manager).action_ecrm_compute_rfm()
         since = self._last_bus_id()
-        self.env["res.partner"]._cron_ecrm_compute_rfm()
+        self.env["ecrm.rfm.score"]._cron_ecrm_compute_rfm()
         request = self.Request.search([("user_id", "=", self.manager.id)])
         self.assertEqual(request.state, "done")
         self.assertTrue(request.date_done)
@@ -105,7 +111,7 @@ class TestBackgroundJobs(TransactionCase):
 
     def test_rfm_cron_reports_progress_per_company(self):
         cron, progress = self.rfm_cron._add_progress()
-        self.env["res.partner"].with_context(ir_cron_progress_id=progress.id)._cron_ecrm_compute_rfm()
+        self.env["ecrm.rfm.score"].with_context(ir_cron_progress_id=progress.id)._cron_ecrm_compute_rfm()
         companies = self.env["res.company"].search_count([])
         self.assertEqual((progress.done, progress.remaining), (companies, 0))
 
@@ -129,7 +135,7 @@ class TestBackgroundJobs(TransactionCase):
         with freeze_time("2026-11-23 08:01"):
             status = Request._ecrm_status("rfm")
             self.assertTrue(status.startswith("Interrupted (started "), status)
-            self.env["res.partner"]._cron_ecrm_compute_rfm()
+            self.env["ecrm.rfm.score"]._cron_ecrm_compute_rfm()
         self.assertEqual(requests.state, "done")
         self.assertTrue(Request._ecrm_status("rfm").startswith("Last run: "))
 

@@ -8,7 +8,7 @@ from odoo import tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, TransactionCase, new_test_user, tagged
 
-from ..models.res_partner import CONSENT_LINK_HOURS, CONSENT_RESEND_MINUTES, CONSENT_TOKEN_SCOPE
+from ..models.res_partner_consent import CONSENT_LINK_HOURS, CONSENT_RESEND_MINUTES, CONSENT_TOKEN_SCOPE
 
 CONFIRM_LINK = re.compile(r'href="(http[^"]*/my/consent/confirm\?token=([^"&]+))"')
 

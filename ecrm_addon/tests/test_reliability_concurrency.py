@@ -162,7 +162,7 @@ class TestEscalationConcurrency(EscalationFixture):
         def worker_b(env):
             return api.Environment(late, SUPERUSER_ID, {})["ecrm.case"]._cron_ecrm_escalate()
 
-        with self.assertLogs("odoo.addons.ecrm_addon.models.ecrm_case", logging.INFO) as logs:
+        with self.assertLogs("odoo.addons.ecrm_addon.models.ecrm_case_sla", logging.INFO) as logs:
             results, errors = self.in_threads(worker_b)
         late.commit()
         self.assertEqual(errors, [None])
@@ -239,7 +239,7 @@ class TestRfmConcurrency(CommittedCase):
         def refresh(env):
             company = env.ref("base.main_company")
             for _run in range(4):
-                env["res.partner"]._ecrm_compute_rfm_company(company)
+                env["ecrm.rfm.score"]._rfm_refresh_company(company)
                 env.cr.commit()
                 seen.append(self.frequencies(env))
 
@@ -256,7 +256,7 @@ class TestRfmConcurrency(CommittedCase):
 
         def final(env):
             confirmed = env["sale.order"].search_count([("id", "in", self.order_ids), ("state", "=", "sale")])
-            env["res.partner"]._ecrm_compute_rfm_company(env.ref("base.main_company"))
+            env["ecrm.rfm.score"]._rfm_refresh_company(env.ref("base.main_company"))
             mailing = env["mailing.mailing"].browse(self.mailing_id)
             return confirmed, self.frequencies(env), mailing.state, len(mailing.mailing_trace_ids)
 

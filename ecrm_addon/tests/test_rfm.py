@@ -112,7 +112,7 @@ class RfmCase(AccountTestInvoicingCommon):
 @tagged("post_install", "-at_install")
 class TestRfmEngine(RfmCase):
     def test_figures_follow_posted_invoices_and_refunds(self):
-        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
         scores = self._scores()
         got = {
             name: (
@@ -126,7 +126,7 @@ class TestRfmEngine(RfmCase):
         self.assertEqual(scores[self.p["A"]].recency_days, 29)
 
     def test_scores_match_reference_tie_aware_quintiles(self):
-        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
         scores = self._scores()
         got = {
             name: (scores[self.p[name]].r_score, scores[self.p[name]].f_score, scores[self.p[name]].m_score)
@@ -139,7 +139,7 @@ class TestRfmEngine(RfmCase):
         self.assertEqual({got[n][1] for n in "BDH"}, {1})
 
     def test_no_purchase_in_window_means_no_row_and_zero_scores(self):
-        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
         self.assertNotIn(self.p["E"], self._scores())
         self.assertNotIn(self.p["G1"], self._scores())
         partner_e = self.p["E"].with_user(self.user)
@@ -147,7 +147,7 @@ class TestRfmEngine(RfmCase):
         self.assertFalse(partner_e.ecrm_segment_id)
 
     def test_segment_is_first_match_in_sequence(self):
-        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
         segments = self.env["ecrm.rfm.segment"].search([])
         for partner, row in self._scores().items():
             first = segments.filtered(
@@ -158,12 +158,12 @@ class TestRfmEngine(RfmCase):
             self.assertEqual(row.segment_id, first, partner.name)
 
     def test_customer_leaving_window_is_dropped_and_move_recorded(self):
-        Partner = self.env["res.partner"]
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score = self.env["ecrm.rfm.score"]
+        Score._rfm_refresh_company(self.company)
         segment_d = self._scores()[self.p["D"]].segment_id
         self.assertTrue(segment_d)
         self.company.ecrm_rfm_date = date(2024, 9, 15)  # window from 2023-09-16: D's only invoice is out
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score._rfm_refresh_company(self.company)
         self.assertNotIn(self.p["D"], self._scores())
         partner_d = self.p["D"].with_user(self.user).with_company(self.company)
         figures = (partner_d.ecrm_frequency, partner_d.ecrm_r_score, partner_d.ecrm_segment_id.id)
@@ -214,7 +214,7 @@ class TestRfmEngine(RfmCase):
         (confirmed | cancelled).write({"date_order": "2024-06-20 10:00:00"})
         confirmed._compute_currency_rate()
         self.company.ecrm_rfm_source = "sale"
-        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
         scores = self._scores()
         self.assertEqual(
             {partner.name: (row.frequency, row.monetary) for partner, row in scores.items()},
@@ -222,11 +222,11 @@ class TestRfmEngine(RfmCase):
         )
 
     def test_cron_twice_in_a_row_gives_same_rows(self):
-        Partner = self.env["res.partner"]
-        Partner._cron_ecrm_compute_rfm()
+        Score = self.env["ecrm.rfm.score"]
+        Score._cron_ecrm_compute_rfm()
         first = {p.id: (r.r_score, r.f_score, r.m_score, r.segment_id.id) for p, r in self._scores().items()}
         snapshots = self.env["ecrm.rfm.snapshot"].search_count([("company_id", "=", self.company.id)])
-        Partner._cron_ecrm_compute_rfm()
+        Score._cron_ecrm_compute_rfm()
         second = {p.id: (r.r_score, r.f_score, r.m_score, r.segment_id.id) for p, r in self._scores().items()}
         self.assertEqual(first, second)
         self.assertEqual(self.env["ecrm.rfm.snapshot"].search_count([("company_id", "=", self.company.id)]), snapshots)
@@ -239,12 +239,12 @@ class TestRfmEngine(RfmCase):
         self.assertEqual(sum(cells.mapped("customer_count")), len(first))
 
     def test_next_day_rewrites_only_customers_whose_figures_changed(self):
-        Partner = self.env["res.partner"]
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score = self.env["ecrm.rfm.score"]
+        Score._rfm_refresh_company(self.company)
         before = {p: (r.date, r.r_score, r.f_score, r.m_score, r.frequency) for p, r in self._scores().items()}
         self.company.ecrm_rfm_date = date(2024, 7, 1)
         self.env["account.move"].create(self._invoice_vals("C", "2024-07-01", 10, "out_invoice", None)).action_post()
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score._rfm_refresh_company(self.company)
         after = {p: (r.date, r.r_score, r.f_score, r.m_score, r.frequency) for p, r in self._scores().items()}
         changed = {p for p in after if after[p][1:] != before[p][1:]}
         self.assertIn(self.p["C"], changed)
@@ -261,14 +261,14 @@ class TestRfmEngine(RfmCase):
         self.assertEqual(self.p["A"].with_user(self.user).with_company(self.company).ecrm_recency_days, 30)
 
     def test_history_rebuilds_every_run_state(self):
-        Partner = self.env["res.partner"]
+        Score = self.env["ecrm.rfm.score"]
         states = {}
         runs = [(REFERENCE, None), (date(2024, 7, 20), ("B", "2024-07-20", 900)), (date(2024, 9, 15), None)]
         for reference, invoice in runs:
             if invoice:
                 self.env["account.move"].create(self._invoice_vals(*invoice, "out_invoice", None)).action_post()
             self.company.ecrm_rfm_date = reference
-            Partner._ecrm_compute_rfm_company(self.company)
+            Score._rfm_refresh_company(self.company)
             states[reference] = {
                 p.id: (r.frequency, r.monetary, r.r_score, r.f_score, r.m_score, r.segment_id.id or None)
                 for p, r in self._scores().items()
@@ -282,15 +282,15 @@ class TestRfmEngine(RfmCase):
             self.assertEqual(rebuilt, state, reference)
 
     def test_second_run_of_a_date_keeps_the_moves_of_the_first(self):
-        Partner = self.env["res.partner"]
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score = self.env["ecrm.rfm.score"]
+        Score._rfm_refresh_company(self.company)
         segment_d = self._scores()[self.p["D"]].segment_id
         self.company.ecrm_rfm_date = date(2024, 9, 15)
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score._rfm_refresh_company(self.company)
         Migration = self.env["ecrm.rfm.migration"]
         domain = [("company_id", "=", self.company.id), ("date", "=", date(2024, 9, 15))]
         first = {(r.previous_segment_id.id, r.segment_id.id): r.customer_count for r in Migration.search(domain)}
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score._rfm_refresh_company(self.company)
         second = {(r.previous_segment_id.id, r.segment_id.id): r.customer_count for r in Migration.search(domain)}
         self.assertEqual(first, second)
         self.assertEqual(second[(segment_d.id, False)], 1)
@@ -299,17 +299,17 @@ class TestRfmEngine(RfmCase):
         other = sql_db.db_connect(self.env.cr.dbname).cursor()
         try:
             other.execute(SQL("SELECT pg_advisory_lock(%s, %s)", RFM_LOCK_KEY, self.company.id))
-            self.assertFalse(self.env["res.partner"]._ecrm_compute_rfm_company(self.company))
+            self.assertFalse(self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company))
             self.assertFalse(self._scores())
         finally:
             other.execute(SQL("SELECT pg_advisory_unlock(%s, %s)", RFM_LOCK_KEY, self.company.id))
             other.close()
-        self.assertTrue(self.env["res.partner"]._ecrm_compute_rfm_company(self.company))
+        self.assertTrue(self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company))
 
     def test_empty_reference_date_means_today(self):
         self.company.ecrm_rfm_date = False
         with freeze_time("2024-07-10"):
-            self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+            self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
         self.assertEqual(self._scores()[self.p["A"]].recency_days, 39)
 
     def test_sql_scores_equal_reference_on_random_ties(self):
@@ -330,7 +330,7 @@ class TestRfmEngine(RfmCase):
             )
         self.env["account.move"].create(vals).action_post()
         expected.update(self.EXPECTED)
-        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
         rows = self._scores()
         got = {
             name: (rows[self.p[name]].r_score, rows[self.p[name]].f_score, rows[self.p[name]].m_score)
@@ -342,16 +342,16 @@ class TestRfmEngine(RfmCase):
         cr = self.env.cr
         for setting in ("on", "off"):
             cr.execute(SQL("SELECT set_config('jit', %s, true)", setting))
-            self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+            self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
             cr.execute("SELECT current_setting('jit')")
             self.assertEqual(cr.fetchone()[0], setting)
 
     def test_engine_query_count_does_not_grow_with_customers(self):
-        Partner = self.env["res.partner"]
-        Partner._ecrm_compute_rfm_company(self.company)  # warm caches
+        Score = self.env["ecrm.rfm.score"]
+        Score._rfm_refresh_company(self.company)  # warm caches
         # settings of the stored run, lock, refresh with its history, reference date
         with self.assertQueryCount(4):
-            Partner._ecrm_compute_rfm_company(self.company)
+            Score._rfm_refresh_company(self.company)
 
 
 @tagged("post_install", "-at_install")
@@ -437,7 +437,7 @@ class TestRfmDailyRun(RfmCase):
             for day in range(1, 9)
         ]
         Move.create(edge).action_post()
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score._rfm_refresh_company(self.company)
         reference = REFERENCE
         steps = [1, 1, 2, 0, 3, 1, 1, 40, -3, 1]  # 40: too far, -3: back in time; both run in full
         for step_no, step in enumerate(steps):
@@ -469,12 +469,12 @@ class TestRfmDailyRun(RfmCase):
             self.company.ecrm_rfm_date = reference
             daily = Score._rfm_incremental_window(self.company, reference) is not None
             self.assertEqual(daily, step in (0, 1, 2, 3), f"step {step_no}: daily run expected for {step} days")
-            Partner._ecrm_compute_rfm_company(self.company)
+            Score._rfm_refresh_company(self.company)
             self.assertEqual(self._stored_rows(), self._full_rows(), f"step {step_no} ({reference})")
             self.assertEqual(self._touched(), set(), "the run consumed the log")
         # a full run on top writes nothing more
         history = self.env["ecrm.rfm.snapshot"].search_count([("company_id", "=", self.company.id)])
-        Partner._ecrm_compute_rfm_company(self.company, full=True)
+        Score._rfm_refresh_company(self.company, full=True)
         self.assertEqual(self.env["ecrm.rfm.snapshot"].search_count([("company_id", "=", self.company.id)]), history)
 
     def test_daily_run_follows_sales_orders(self):
@@ -488,7 +488,7 @@ class TestRfmDailyRun(RfmCase):
         orders.action_confirm()
         orders.write({"date_order": "2024-06-20 10:00:00"})
         self.company.ecrm_rfm_source = "sale"
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score._rfm_refresh_company(self.company)
         self.assertEqual(len(self._stored_rows()), 4)
         # a new order, a cancelled one, one moved out of the window, a contact moving to another company
         new_order = Order.create({"partner_id": self.p["D"].id, "order_line": line})
@@ -499,63 +499,63 @@ class TestRfmDailyRun(RfmCase):
         self.p["G1"].parent_id = self.p["A"]
         self.company.ecrm_rfm_date = date(2024, 7, 1)
         self.assertIsNotNone(Score._rfm_incremental_window(self.company, date(2024, 7, 1)))
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score._rfm_refresh_company(self.company)
         rows = self._stored_rows()
         self.assertEqual(rows, self._full_rows())
         self.assertEqual({Partner.browse(pid).name: row[0] for pid, row in rows.items()}, {"RFM A": 2, "RFM D": 1})
 
     def test_recompute_now_runs_in_full_and_the_cron_daily(self):
-        Partner = self.env["res.partner"]
-        Score = type(self.env["ecrm.rfm.score"])
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score = self.env["ecrm.rfm.score"]
+        Score._rfm_refresh_company(self.company)
         self.company.ecrm_rfm_date = date(2024, 7, 1)
         calls = []
-        original = Score._rfm_refresh_company
+        original = type(Score)._rfm_refresh_company
 
         def spy(model, company, full=False):
             calls.append((company, full))
             return original(model, company, full=full)
 
-        with patch.object(Score, "_rfm_refresh_company", spy):
-            Partner._cron_ecrm_compute_rfm()
+        with patch.object(type(Score), "_rfm_refresh_company", spy):
+            Score._cron_ecrm_compute_rfm()
             self.assertIn((self.company, False), calls)
             calls.clear()
             self.env["ecrm.rfm.segment"].with_user(self.manager).action_ecrm_compute_rfm()
-            Partner._cron_ecrm_compute_rfm()
+            Score._cron_ecrm_compute_rfm()
             self.assertIn((self.company, True), calls)
 
     def test_contact_merged_into_another_company_leaves_its_company(self):
         Partner = self.env["res.partner"]
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score = self.env["ecrm.rfm.score"]
+        Score._rfm_refresh_company(self.company)
         self.assertEqual(self._stored_rows()[self.p["G"].id][0], 2)
         contact_c = Partner.create({"name": "RFM C1", "parent_id": self.p["C"].id})
         # Odoo's merge moves G1's invoice to C1 with raw SQL, then deletes G1
         self.env["base.partner.merge.automatic.wizard"]._merge((self.p["G1"] | contact_c).ids, contact_c)
         self.company.ecrm_rfm_date = date(2024, 7, 1)
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score._rfm_refresh_company(self.company)
         rows = self._stored_rows()
         self.assertEqual(rows, self._full_rows())
         self.assertEqual((rows[self.p["G"].id][0], rows[self.p["C"].id][0]), (1, 3))
 
     def test_second_run_of_a_date_counts_customers_without_segment_once(self):
-        Partner = self.env["res.partner"]
+        Score = self.env["ecrm.rfm.score"]
         self.env["ecrm.rfm.segment"].search([]).active = False  # every customer without a segment
-        Partner._ecrm_compute_rfm_company(self.company)
-        Partner._ecrm_compute_rfm_company(self.company, full=True)
+        Score._rfm_refresh_company(self.company)
+        Score._rfm_refresh_company(self.company, full=True)
         cells = self.env["ecrm.rfm.migration"].search([("company_id", "=", self.company.id), ("date", "=", REFERENCE)])
         self.assertEqual(sum(cells.mapped("customer_count")), len(self._stored_rows()))
 
     def test_customer_new_and_gone_the_same_date_leaves_no_move(self):
-        Partner = self.env["res.partner"]
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score = self.env["ecrm.rfm.score"]
+        Score._rfm_refresh_company(self.company)
         self.company.ecrm_rfm_date = date(2024, 7, 1)
         invoice = self.env["account.move"].create(self._invoice_vals("E", "2024-07-01", 80, "out_invoice", None))
         invoice.action_post()
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score._rfm_refresh_company(self.company)
         self.assertIn(self.p["E"].id, self._stored_rows())
         invoice.button_draft()
         invoice.button_cancel()
-        Partner._ecrm_compute_rfm_company(self.company)  # the same date again: E was never a customer
+        Score._rfm_refresh_company(self.company)  # the same date again: E was never a customer
         self.assertNotIn(self.p["E"].id, self._stored_rows())
         Snapshot = self.env["ecrm.rfm.snapshot"]
         self.assertFalse(Snapshot.search([("partner_id", "=", self.p["E"].id), ("date", "=", date(2024, 7, 1))]))
@@ -566,17 +566,17 @@ class TestRfmDailyRun(RfmCase):
         self.assertEqual(sum(cells.mapped("customer_count")), len(self._stored_rows()))
 
     def test_other_settings_run_in_full(self):
-        Partner = self.env["res.partner"]
         Score = self.env["ecrm.rfm.score"]
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score = self.env["ecrm.rfm.score"]
+        Score._rfm_refresh_company(self.company)
         self.assertEqual(Score._rfm_incremental_window(self.company, REFERENCE), [])
         self.company.ecrm_rfm_window_days = 200
         self.assertIsNone(Score._rfm_incremental_window(self.company, REFERENCE))
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score._rfm_refresh_company(self.company)
         self.assertEqual(Score._rfm_incremental_window(self.company, REFERENCE), [])
         self.company.currency_id.rounding = 0.001  # amounts rounded otherwise
         self.assertIsNone(Score._rfm_incremental_window(self.company, REFERENCE))
-        Partner._ecrm_compute_rfm_company(self.company)
+        Score._rfm_refresh_company(self.company)
         self.company.ecrm_rfm_source = "sale"
         self.assertIsNone(Score._rfm_incremental_window(self.company, REFERENCE))
 
@@ -604,7 +604,7 @@ class TestRfmPartnerFields(RfmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.partner"]._ecrm_compute_rfm_company(cls.company)
+        cls.env["ecrm.rfm.score"]._rfm_refresh_company(cls.company)
         cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[cls.company.id]))
 
     def test_contact_shows_its_company_figures(self):
@@ -685,13 +685,13 @@ class TestRfmPartnerFields(RfmCase):
         self.env["ecrm.rfm.segment"].with_user(self.manager).action_ecrm_compute_rfm()
         self.assertEqual(self.env["ir.cron.trigger"].search_count([("cron_id", "=", cron.id)]), before + 1)
         with self.assertRaises(AccessError):
-            self.env["res.partner"].with_user(self.user).action_ecrm_compute_rfm()
+            self.env["ecrm.rfm.score"].with_user(self.user).action_ecrm_compute_rfm()
 
     def test_migration_report_counts_every_cell_of_the_latest_run(self):
-        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
         before = {row.partner_id.id: row.segment_id for row in self._scores().values()}
         self.company.ecrm_rfm_date = date(2024, 9, 15)
-        self.env["res.partner"]._ecrm_compute_rfm_company(self.company)
+        self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
         Migration = self.env["ecrm.rfm.migration"].with_user(self.user)
         latest = Migration.search([("is_latest", "=", True), ("company_id", "=", self.company.id)])
         self.assertEqual(set(latest.mapped("date")), {date(2024, 9, 15)})

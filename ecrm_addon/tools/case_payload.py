@@ -5,8 +5,6 @@ import re
 from email.utils import getaddresses
 
 MAX_BODY_BYTES = 1024 * 1024
-CHANNELS = ("email", "portal", "web", "phone", "chat", "sms", "social", "api", "other")
-PRIORITIES = ("0", "1", "2", "3")
 # A phone number as people type it: digits, spaces and + - . ( ) /, with 6 to 20 digits.
 PHONE_CHARS = re.compile(r"^\+?[0-9 ().\-/]+$")
 PHONE_DIGITS = (6, 20)
@@ -82,8 +80,9 @@ def _valid_phone(value):
     return bool(PHONE_CHARS.match(value)) and PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]
 
 
-def parse_case_payload(raw):
-    """Parse and check the request body; return a clean dict.
+def parse_case_payload(raw, channels, priorities):
+    """Parse and check the request body; return a clean dict. ``channels`` and
+    ``priorities``: the values the case accepts (its fields' selections).
 
     Raises :class:`PayloadError` on bad JSON or fields (every field error at once).
     """
@@ -99,14 +98,14 @@ def parse_case_payload(raw):
     if "phone" in clean and not _valid_phone(clean["phone"]):
         errors["phone"] = "invalid phone"
     clean.setdefault("channel", "api")
-    if clean["channel"] not in CHANNELS:
-        errors["channel"] = "one of " + ", ".join(CHANNELS)
+    if clean["channel"] not in channels:
+        errors["channel"] = "one of " + ", ".join(channels)
     if data.get("priority") is not None:
         priority = str(data["priority"])
-        if priority in PRIORITIES:
+        if priority in priorities:
             clean["priority"] = priority
         else:
-            errors["priority"] = "one of 0, 1, 2, 3"
+            errors["priority"] = "one of " + ", ".join(priorities)
     for key in sorted(set(data) - {*TEXT_LIMITS, "description", "channel", "priority"}):
         errors[key] = "unknown field"
     if errors:

@@ -1,8 +1,10 @@
-"""Identity keys of a customer that need no ORM: E.164 phone and VAT keys.
+"""Identity keys of a customer that need no ORM: E.164 phone and VAT keys,
+and which partner field each key is stored in and computed from.
 
 Both return ``None`` for input that cannot be a phone number or a VAT number:
 bad input is stored as typed by the caller, gets no key and never matches.
-The email key is Odoo's own ``odoo.tools.email_normalize`` (see models/res_partner.py).
+The email key is Odoo's own ``odoo.tools.email_normalize`` (strict), passed in
+by the caller so that this module needs no Odoo.
 """
 
 import re
@@ -14,6 +16,16 @@ import phonenumbers
 _PHONE_ALLOWED = re.compile(r"^[\s(]*\+?[\d\s().\-]+$")
 _VAT_SEPARATORS = re.compile(r"[\s.\-]+")
 _VAT_ALLOWED = re.compile(r"^[A-Z0-9]{2,32}$")
+
+# The partner field holding each identity key -> the partner fields it is computed from
+KEY_SOURCES = {
+    "ecrm_email_key": ("email",),
+    "ecrm_phone_key": ("phone", "mobile"),
+    "ecrm_vat_key": ("vat",),
+}
+KEY_FIELDS = tuple(KEY_SOURCES)
+# The key field of each kind of identifier
+KEY_FIELD_OF = {"email": "ecrm_email_key", "phone": "ecrm_phone_key", "vat": "ecrm_vat_key"}
 
 
 def _parse(number, region):
@@ -61,3 +73,15 @@ def vat_key(vat):
     if not _VAT_ALLOWED.match(key) or not any(c.isdigit() for c in key):
         return None
     return key
+
+
+def identity_keys(email_normalize, email=None, phones=(), vat=None, region=None):
+    """``{key field: key}`` of loose identifiers, only the keys that could be
+    computed: the email through ``email_normalize``, the first of ``phones``
+    that is a valid number in ``region``, the VAT number."""
+    keys = {
+        "ecrm_email_key": email_normalize(email) if email and isinstance(email, str) else None,
+        "ecrm_phone_key": next(filter(None, (phone_key(phone, region) for phone in phones)), None),
+        "ecrm_vat_key": vat_key(vat),
+    }
+    return {fname: key for fname, key in keys.items() if key}

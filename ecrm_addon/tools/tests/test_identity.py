@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecrm_addon.tools.identity import phone_key, vat_key
+from ecrm_addon.tools.identity import identity_keys, phone_key, vat_key
 
 
 @pytest.mark.parametrize(
@@ -71,3 +71,12 @@ def test_phone_key_never_raises_and_is_e164(text, region):
 def test_vat_key_is_idempotent(text):
     key = vat_key(text)
     assert key is None or vat_key(key) == key
+
+
+def test_identity_keys_keep_only_the_keys_computed():
+    keys = identity_keys(str.lower, email="A@B.example", phones=("not a phone", "600 12 34 56"), region="ES")
+    assert keys == {"ecrm_email_key": "a@b.example", "ecrm_phone_key": "+34600123456"}
+
+
+def test_identity_keys_of_nothing_are_empty():
+    assert identity_keys(str.lower, email=False, phones=(False, None), vat="") == {}

@@ -1,0 +1,304 @@
+"""Case deadlines, the clock paused while waiting on the customer, and the
+escalation and late-delivery crons."""
+
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
+
+from ..tools.cron import auto_commit
+from .stock_picking import PENDING_DELIVERY_DOMAIN
+
+_logger = logging.getLogger(__name__)
+
+# How many times the escalation cron retries a batch that hit a serialization
+# failure or a deadlock (another worker committed a change to one of its cases).
+ESCALATION_BATCH_TRIES = 5
+
+
+class EcrmCase(models.Model):
+    _inherit = "ecrm.case"
+
+    @api.depends("priority", "channel", "category_id", "company_id")
+    def _compute_policy_id(self):
+        # sudo: every case user gets the policy that applies, whoever configured it.
+        policies = (
+            self.env["ecrm.escalation.policy"].sudo().search([("company_id", "in", [*self.company_id.ids, False])])
+        )
+        for case in self:
+            policy = next((p for p in policies if p._ecrm_covers(case)), policies.browse())
+            case.policy_id = policy.id
+
+    @api.depends(
+        "policy_id.response_hours",
+        "policy_id.resolution_hours",
+        "policy_id.calendar_id",
+        "date_open",
+        "ecrm_paused_hours",
+    )
+    def _compute_deadlines(self):
+        for case in self:
+            policy = case.policy_id.sudo()
+            if not policy or not case.date_open:
+                case.response_deadline = case.resolution_deadline = False
+                continue
+            paused = case.ecrm_paused_hours
+            case.response_deadline = (
+                policy._ecrm_plan(case.date_open, policy.response_hours + paused) if policy.response_hours else False
+            )
+            case.resolution_deadline = (
+                policy._ecrm_plan(case.date_open, policy.resolution_hours + paused)
+                if policy.resolution_hours
+                else False
+            )
+
+    @api.depends("escalation_ids.state", "escalation_ids.rank")
+    def _compute_escalation_level(self):
+        for case in self:
+            case.escalation_level = max(case.escalation_ids.filtered(lambda e: e.state == "done").mapped("rank") or [0])
+
+    @api.depends(
+        "response_deadline",
+        "resolution_deadline",
+        "first_response_date",
+        "is_closed",
+        "ecrm_paused_since",
+        "policy_id.level_ids.delay_hours",
+        "policy_id.level_ids.watch",
+        "escalation_ids.state",
+    )
+    def _compute_next_escalation_at(self):
+        for case in self:
+            case.next_escalation_at = min(case._ecrm_pending_levels().values(), default=False)
+
+    def _compute_sla_late(self):
+        now = fields.Datetime.now()
+        for case in self:
+            response_at = case.first_response_date or now
+            resolution_at = case.date_closed or now
+            case.response_late = bool(case.response_deadline and response_at > case.response_deadline)
+            case.resolution_late = bool(case.resolution_deadline and resolution_at > case.resolution_deadline)
+
+    def _ecrm_track_clock(self, new_stage, vals):
+        """Pause/resume the clocks and stamp the closing date on a stage move.
+
+        Leaving a waiting stage adds the working hours spent there to the paused
+        time, which pushes both deadlines back by as much."""
+        now = fields.Datetime.now()
+        to_pause = self.browse()
+        to_resume = self.browse()
+        for case in self:
+            if case.stage_id == new_stage:
+                continue
+            if new_stage.is_waiting_customer and not case.ecrm_paused_since:
+                to_pause |= case
+            elif not new_stage.is_waiting_customer and case.ecrm_paused_since:
+                to_resume |= case
+        for case in to_resume:
+            policy = case.policy_id.sudo()
+            hours = policy._ecrm_work_hours(case.ecrm_paused_since, now) if policy else 0.0
+            # a write per case: the hours differ; sudo: the clock is the system's
+            case.sudo().write({"ecrm_paused_hours": case.ecrm_paused_hours + hours, "ecrm_paused_since": False})
+        if to_pause:
+            to_pause.sudo().write({"ecrm_paused_since": now})  # sudo: the clock is the system's
+        if new_stage.is_closed:
+            vals.setdefault("date_closed", now)
+        elif "date_closed" not in vals:
+            vals["date_closed"] = False
+
+    def _ecrm_first_response(self, message):
+        unanswered = self.filtered(lambda c: not c.first_response_date)
+        if unanswered:
+            unanswered.sudo().first_response_date = message.date  # sudo: a system stamp
+        self._ecrm_log_interactions("outbound", "answered")
+
+    def _ecrm_pending_levels(self):
+        """{level: due datetime} for the levels still to fire (or to retry) on this case."""
+        self.ensure_one()
+        if self.is_closed or self.ecrm_paused_since or not self.policy_id:
+            return {}
+        done = self.escalation_ids.filtered(lambda e: e.state == "done").level_id
+        pending = {}
+        for level in self.policy_id.sudo().level_ids - done:
+            due = level._ecrm_due_at(self)
+            if due:
+                pending[level] = due
+        return pending
+
+    @api.model
+    def _cron_ecrm_escalate(self, batch_size=100):
+        """Fire the due escalation levels, each once per case.
+
+        Only due cases are read (partial index on ``next_escalation_at``), in
+        batches locked with SKIP LOCKED so that parallel workers share the work.
+        A level's log row is inserted (unique per case and level) before its
+        actions run, and the batch commits with it: a crash rolls both back, a
+        second worker finds the row and does nothing. A failed action leaves a
+        'failed' row that the next run retries. A batch that meets another
+        worker's concurrent update (serialization failure, deadlock) is rolled
+        back and retried with a fresh snapshot, the batches before it staying
+        committed.
+        """
+        now = fields.Datetime.now()
+        commit = auto_commit()
+        seen = []
+        done = 0
+        tries = 0
+        while True:
+            try:
+                ids = self._ecrm_escalate_batch(now, seen, batch_size)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
+                # Another worker changed one of these cases after this transaction's
+                # snapshot: nothing of the batch is kept; earlier batches are committed.
+                # Retry the batch with a fresh snapshot (only when this cron owns its
+                # transaction; inside a caller's transaction the caller decides).
+                tries += 1
+                if not commit or tries >= ESCALATION_BATCH_TRIES:
+                    raise
+                _logger.info("Escalation batch retried after a concurrent update (%s, try %s)", error.pgcode, tries)
+                self.env.cr.rollback()  # also clears the environments' caches
+                continue
+            if not ids:
+                break
+            tries = 0
+            seen.extend(ids)
+            done += len(ids)
+            [(remaining,)] = self.env.execute_query(
+                SQL(
+                    "SELECT count(*) FROM ecrm_case WHERE next_escalation_at <= %s AND NOT (id = ANY(%s))",
+                    now,
+                    seen,
+                )
+            )
+            self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return done
+
+    @api.model
+    def _ecrm_escalate_batch(self, now, seen, batch_size):
+        """Lock the next ``batch_size`` due cases not in ``seen`` (busy ones are
+        skipped) and fire their due levels; returns their ids."""
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT id FROM ecrm_case
+                 WHERE next_escalation_at <= %(now)s AND NOT (id = ANY(%(seen)s))
+                 ORDER BY next_escalation_at, id
+                 LIMIT %(limit)s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                now=now,
+                seen=seen,
+                limit=batch_size,
+            )
+        )
+        ids = [row[0] for row in rows]
+        if ids:
+            self.browse(ids)._ecrm_escalate(now)
+        return ids
+
+    def _ecrm_escalate(self, now):
+        """Fire the levels of these (locked) cases that are due at ``now``."""
+        Log = self.env["ecrm.case.escalation"].sudo()
+        for case in self:
+            pending = case._ecrm_pending_levels()
+            levels = sorted((lvl for lvl, due in pending.items() if due <= now), key=lambda lvl: (lvl.sequence, lvl.id))
+            for level in levels:
+                chain = level.policy_id.level_ids
+                rank = list(chain).index(level) + 1
+                claimed = self.env.execute_query(
+                    SQL(
+                        """
+                        INSERT INTO ecrm_case_escalation
+                               (case_id, level_id, rank, fired_at, state, attempts, company_id,
+                                create_uid, write_uid, create_date, write_date)
+                        VALUES (%(case)s, %(level)s, %(rank)s, %(now)s, 'done', 1, %(company)s,
+                                %(uid)s, %(uid)s, %(now)s, %(now)s)
+                        ON CONFLICT (case_id, level_id) DO UPDATE
+                           SET attempts = ecrm_case_escalation.attempts + 1, fired_at = %(now)s,
+                               state = 'done', error = NULL
+                         WHERE ecrm_case_escalation.state = 'failed'
+                        RETURNING id
+                        """,
+                        case=case.id,
+                        level=level.id,
+                        rank=rank,
+                        now=now,
+                        company=case.company_id.id,
+                        uid=self.env.uid,
+                    )
+                )
+                Log.invalidate_model()
+                case.invalidate_recordset(["escalation_ids"])
+                if not claimed:
+                    continue  # another worker or an earlier run fired it
+                log = Log.browse(claimed[0][0])
+                try:
+                    with self.env.cr.savepoint():
+                        # in the case's company: its templates, sequences and rules
+                        company = case.company_id
+                        level.with_company(company)._ecrm_fire(case.with_company(company))
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    # another transaction changed a record the actions write (e.g. the
+                    # notified partner): not a failed action; the cron retries the batch
+                    raise
+                except Exception as error:
+                    _logger.warning("Escalation %s of case %s failed: %s", level.name, case.name, error)
+                    log.write({"state": "failed", "error": str(error)})
+                else:
+                    log.modified(["state", "rank"])
+        self.modified(["escalation_ids"])
+        # webhooks go out from their outbox, by their own cron, once this batch commits
+        self.env["ecrm.webhook.delivery"]._ecrm_trigger_queued(self)
+
+    @api.model
+    def _cron_ecrm_late_deliveries(self, batch_size=500):
+        """Open one case per customer delivery still not done ``margin`` hours
+        after its scheduled date (system parameter
+        ``ecrm_addon.late_delivery_margin_hours``, default 24)."""
+        params = self.env["ir.config_parameter"].sudo()
+        margin = float(params.get_param("ecrm_addon.late_delivery_margin_hours", 24))
+        limit = fields.Datetime.now() - timedelta(hours=margin)
+        category = self.env.ref("ecrm_addon.ecrm_case_category_delivery", raise_if_not_found=False)
+        Picking = self.env["stock.picking"]
+        domain = [
+            *PENDING_DELIVERY_DOMAIN,
+            ("scheduled_date", "<", limit),
+            ("partner_id", "!=", False),
+            ("ecrm_late_case_id", "=", False),
+        ]
+        opened = 0
+        commit = auto_commit()
+        while pickings := Picking.search(domain, order="scheduled_date, id", limit=batch_size):
+            cases = self._ecrm_open_late_delivery_cases(pickings, category)
+            opened += len(cases)
+            self.env["ir.cron"]._notify_progress(done=opened, remaining=Picking.search_count(domain))
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        return opened
+
+    @api.model
+    def _ecrm_open_late_delivery_cases(self, pickings, category):
+        """One case per late delivery, linked to it (in the same transaction, so
+        a delivery gets its case exactly once)."""
+        cases = self.create(
+            [
+                {
+                    "subject": self.env._("Delivery %(name)s is late", name=picking.name),
+                    "partner_id": (picking.sale_id.partner_id or picking.partner_id).id,
+                    "picking_id": picking.id,
+                    "sale_order_id": picking.sale_id.id,
+                    "category_id": category.id if category else False,
+                    "channel": "other",
+                    "company_id": picking.company_id.id,
+                }
+                for picking in pickings
+            ]
+        )
+        for picking, case in zip(pickings, cases, strict=True):
+            picking.ecrm_late_case_id = case
+        return cases
