@@ -7,6 +7,8 @@
     "website": "https://github.com/ecrm-addon/ecrm_addon",
     "author": "ecrm_addon contributors",
     "license": "LGPL-3",
+    "development_status": "Beta",
+    "maintainers": ["ecrm-addon"],
     "application": True,
     "installable": True,
     "uninstall_hook": "uninstall_hook",

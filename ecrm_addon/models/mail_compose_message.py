@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .mailing_mailing import PressureSimulationDone
+
 
 class MailComposeMessage(models.TransientModel):
     _inherit = "mail.compose.message"
@@ -27,13 +29,36 @@ class MailComposeMessage(models.TransientModel):
                     rule=rule.name,
                 )
 
+    def _action_send_mail(self, auto_commit=False):
+        """A simulated sending (context key ``ecrm_pressure_simulation``, see
+        ``mailing.mailing._ecrm_pressure_simulate``) runs Odoo's batches
+        without committing, then stops Odoo's send before it marks the mailing
+        as sent."""
+        if self.env.context.get("ecrm_pressure_simulation") is None:
+            return super()._action_send_mail(auto_commit=auto_commit)
+        super()._action_send_mail(auto_commit=False)
+        raise PressureSimulationDone()
+
     def _prepare_mail_values(self, res_ids):
         """In a mass mailing, exclude (or defer) the recipients a pressure rule
-        blocks and log the others as marketing interactions: one query per batch."""
+        blocks and log the others as marketing interactions: one query per batch.
+        A simulated batch ends here: no mail is created, only the traces it
+        would leave are remembered for the next batches (Odoo's seen list)."""
         mail_values_all = super()._prepare_mail_values(res_ids)
-        if self.composition_mode != "mass_mail" or not self.mass_mailing_id or not self.model_is_thread:
+        if self.composition_mode != "mass_mail":
             return mail_values_all
-        return self._ecrm_pressure_apply(mail_values_all)
+        if self.mass_mailing_id and self.model_is_thread:
+            mail_values_all = self._ecrm_pressure_apply(mail_values_all)
+        simulation = self.env.context.get("ecrm_pressure_simulation")
+        if simulation is None:
+            return mail_values_all
+        simulation.seen_emails.extend(
+            command[2]["email"]
+            for mail_values in mail_values_all.values()
+            for command in mail_values.get("mailing_trace_ids") or []
+            if command[2].get("email")
+        )
+        return {}
 
     def _ecrm_pressure_apply(self, mail_values_all):
         """The mailing's pressure rules on the mails Odoo itself did not cancel."""
@@ -65,43 +90,3 @@ class MailComposeMessage(models.TransientModel):
         if simulation is not None and self.mass_mailing_id:
             done += simulation.seen_emails
         return done
-
-    def _ecrm_pressure_simulate_batch(self, res_ids):
-        """One batch of ``_action_send_mail_mass_mail`` without creating mails:
-        the recipients ``_prepare_mail_values_dynamic`` gives a mailing's
-        records, Odoo's own exclusions (``_process_mail_values_state``), then
-        the pressure rules (in simulation mode, see ``mailing.mailing``)."""
-        self.ensure_one()
-        records = self.env[self.model].browse(res_ids)
-        default_recipients = records._message_get_default_recipients()
-        mail_values_all = {}
-        for res_id in res_ids:
-            values = dict(default_recipients.get(res_id, {}))
-            values.pop("email_cc", None)
-            partner_ids = set(values.pop("partner_ids", None) or []) | set(self.partner_ids.ids)
-            values.update(
-                recipient_ids=[(4, pid) for pid in partner_ids],
-                attachment_ids=list(self.attachment_ids.ids),
-            )
-            mail_values_all[res_id] = values
-        recipients = self._get_recipients_data(mail_values_all)
-        # Odoo compares subject and body of records sharing an address (its
-        # duplicate check): render them for those only, as the sending does.
-        seen = {}
-        for res_id, info in recipients.items():
-            for email in info["mail_to_normalized"]:
-                seen.setdefault(email, []).append(res_id)
-        shared = sorted({res_id for ids in seen.values() if len(ids) > 1 for res_id in ids})
-        subjects = self._render_field("subject", shared, compute_lang=True) if shared else {}
-        bodies = (
-            self._render_field("body", shared, compute_lang=True, options={"preserve_comments": True}) if shared else {}
-        )
-        for res_id, values in mail_values_all.items():
-            values.update(subject=subjects.get(res_id, res_id), body=bodies.get(res_id, res_id))
-        mail_values_all = self._process_mail_values_state(mail_values_all)
-        mail_values_all = self._ecrm_pressure_apply(mail_values_all)
-        # the traces this batch would leave: one per mail created (deferred ones have none)
-        self.env.context["ecrm_pressure_simulation"].seen_emails.extend(
-            recipients[res_id]["mail_to"][0] for res_id in mail_values_all if recipients[res_id]["mail_to"]
-        )
-        return mail_values_all

@@ -1,4 +1,6 @@
-from odoo import api, fields, models, tools
+from contextlib import closing, suppress
+
+from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..tools.pressure import allocate
@@ -15,6 +17,11 @@ class PressureSimulation:
         self.per_rule = {}  # {rule_id: [excluded, deferred]}
         self.sent = {}  # {partner_id: messages allowed so far} (logged interactions)
         self.seen_emails = []  # trace emails of the batches done (Odoo's seen list)
+
+
+class PressureSimulationDone(Exception):
+    """Raised by the composer once a simulated sending has gone through every
+    batch: it stops Odoo's send before the mailing is marked as sent."""
 
 
 class MailingMailing(models.Model):
@@ -275,53 +282,21 @@ class MailingMailing(models.Model):
     def _ecrm_pressure_simulate(self):
         """What sending now would do: ``(checked, {rule_id: (excluded, deferred)})``.
 
-        Runs the sending's own code without sending: the remaining recipients
-        (``_get_remaining_recipients``), the composer the mailing sends with and
-        its exclusions (blacklist, opt-out, missing or invalid address, already
-        sent, duplicates; for SMS the number checks), batch by batch as sent,
-        then ``_ecrm_pressure_apply`` in simulation mode (nothing written).
+        Runs Odoo's own sending (``action_send_mail``) on the remaining
+        recipients (``_get_remaining_recipients``), with the simulation in the
+        context key ``ecrm_pressure_simulation``: Odoo builds the composer as it
+        does to send (its values, ``_get_mass_mailing_context()``, the
+        responsible's context) and applies its exclusions (blacklist, opt-out,
+        missing or invalid address, already sent, duplicates; for SMS the number
+        checks) batch by batch; ``_ecrm_pressure_apply`` runs in simulation mode
+        and the composers create no mail and no SMS. Whatever the sending writes
+        on its way (composer, link trackers, attachment copies) is rolled back
+        with a savepoint.
         """
         self.ensure_one()
         simulation = PressureSimulation(self.ecrm_pressure_defer and self.ecrm_pressure_defer_until)
         res_ids = self._get_remaining_recipients()
         if res_ids:
-            mailing = self.with_context(ecrm_pressure_simulation=simulation)
-            if self.mailing_type == "sms":
-                mailing._ecrm_pressure_simulate_sms(res_ids)
-            else:
-                mailing._ecrm_pressure_simulate_mail(res_ids)
+            with closing(self.env.cr.savepoint()), suppress(PressureSimulationDone):
+                self.with_context(ecrm_pressure_simulation=simulation).action_send_mail(res_ids=res_ids)
         return simulation.checked, {rule_id: tuple(counts) for rule_id, counts in simulation.per_rule.items()}
-
-    def _ecrm_pressure_simulate_sms(self, res_ids):
-        # the composer action_send_sms creates, on the same records
-        composer = (
-            self.env["sms.composer"].with_context(active_id=False).create(self._send_sms_get_composer_values(res_ids))
-        )
-        composer._prepare_mass_sms_values(composer._get_records())
-
-    def _ecrm_pressure_simulate_mail(self, res_ids):
-        # the composer _action_send_mail creates (the values that decide who is excluded)
-        composer = (
-            self.env["mail.compose.message"]
-            .with_context(active_ids=res_ids, default_composition_mode="mass_mail")
-            .create(
-                {
-                    "attachment_ids": [fields.Command.link(attachment.id) for attachment in self.attachment_ids],
-                    "body": self._prepend_preview(self.body_html, self.preview),
-                    "composition_mode": "mass_mail",
-                    "mailing_list_ids": [
-                        fields.Command.link(mailing_list.id) for mailing_list in self.contact_list_ids
-                    ],
-                    "mass_mailing_id": self.id,
-                    "model": self.mailing_model_real,
-                    "record_name": False,
-                    "subject": self.subject,
-                    "template_id": False,
-                }
-            )
-        )
-        batch_size = (
-            int(self.env["ir.config_parameter"].sudo().get_param("mail.batch_size") or 0) or composer._batch_size or 50
-        )
-        for batch in tools.split_every(batch_size, res_ids):
-            composer._ecrm_pressure_simulate_batch(list(batch))

@@ -37,17 +37,21 @@ class SmsComposer(models.TransientModel):
 
     def _prepare_mass_sms_values(self, records):
         """In an SMS mailing, exclude (or defer) the recipients a pressure rule
-        blocks and log the others as marketing interactions: one query per batch."""
+        blocks and log the others as marketing interactions: one query per batch.
+        A simulated sending (see ``mailing.mailing._ecrm_pressure_simulate``)
+        ends here: no SMS is created."""
         result = super()._prepare_mass_sms_values(records)
         mailing = self.mailing_id
         if self.composition_mode != "mass" or not mailing:
             return result
         keys = {res_id: [values["number"]] for res_id, values in result.items() if values["state"] == "outgoing"}
-        if not keys:
-            return result
-        return mailing._ecrm_pressure_apply(
-            result, keys, lambda reason: {"state": "canceled", "failure_type": "ecrm_pressure"}
-        )
+        if keys:
+            result = mailing._ecrm_pressure_apply(
+                result, keys, lambda reason: {"state": "canceled", "failure_type": "ecrm_pressure"}
+            )
+        if self.env.context.get("ecrm_pressure_simulation") is not None:
+            return {}  # a simulated sending creates no SMS
+        return result
 
     def _prepare_body_values(self, records):
         # a simulation decides nothing on the text: no rendering, no link trackers

@@ -5,6 +5,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo import fields
+from odoo.addons.ecrm_addon.models.mailing_mailing import PressureSimulation, PressureSimulationDone
 from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
 
@@ -244,6 +245,82 @@ class TestPressureSimulation(PressureMailingCase):
         )
         self.assertEqual(dict(sent), expected)
         self.assertEqual(simulation.excluded_count, sum(sent.values()))
+
+    def _composers_created(self, model, send):
+        """``[(values, context)]`` of the composers ``send()`` creates: the
+        composer's own ``create`` is wrapped, it records and calls through."""
+        created = []
+        composer_class = self.registry[model]
+        create = composer_class.create
+
+        def recording_create(composer, vals_list):
+            context = dict(composer.env.context)
+            context.pop("ecrm_pressure_simulation", None)
+            created.append((vals_list, context))
+            return create(composer, vals_list)
+
+        with patch.object(composer_class, "create", recording_create):
+            send()
+        return created
+
+    def test_simulation_builds_the_email_composer_as_sending_does(self):
+        # values Odoo takes from the mailing, the responsible's context, link tracking
+        responsible = new_test_user(
+            self.env, login="ecrm_pm_responsible", groups="base.group_user,mass_mailing.group_mass_mailing_user"
+        )
+        mailing = self._partner_mailing(
+            self.alice | self.bob,
+            preview="Spring is here",
+            reply_to_mode="new",
+            reply_to="shop@example.com",
+            keep_archives=True,
+            user_id=responsible.id,
+            campaign_id=self.env["utm.campaign"].create({"name": "Spring"}).id,
+        )
+        simulated = self._composers_created("mail.compose.message", mailing._ecrm_pressure_simulate)
+        self.assertEqual(mailing.state, "draft", "a simulation does not mark the mailing as sent")
+        self.assertFalse(self._traces(mailing))
+        sent = self._composers_created("mail.compose.message", mailing.action_send_mail)
+        self.assertEqual(len(sent), 1)
+        self.assertIn("post_convert_links", sent[0][1], "Odoo's _get_mass_mailing_context()")
+        self.assertEqual(simulated, sent)
+
+    def test_simulation_builds_the_sms_composer_as_sending_does(self):
+        mailing = self._partner_mailing(
+            self.alice | self.bob, mailing_type="sms", body_plaintext="Spring sale", sms_allow_unsubscribe=True
+        )
+        simulated = self._composers_created("sms.composer", mailing._ecrm_pressure_simulate)
+        self.assertFalse(self._traces(mailing))
+        sent = self._composers_created("sms.composer", mailing.action_send_mail)
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(simulated, sent)
+
+    def test_simulated_sending_never_commits(self):
+        # outside tests Odoo sends with auto_commit=True; a commit here would
+        # raise (test cursor) and, in production, end the simulation's savepoint
+        mailing = self._partner_mailing(self.alice | self.bob)
+        simulation = PressureSimulation()
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(
+                ecrm_pressure_simulation=simulation,
+                active_ids=(self.alice | self.bob).ids,
+                default_composition_mode="mass_mail",
+            )
+            .create(
+                {
+                    "composition_mode": "mass_mail",
+                    "mass_mailing_id": mailing.id,
+                    "model": "res.partner",
+                    "subject": mailing.subject,
+                    "body": mailing.body_html,
+                }
+            )
+        )
+        with self.assertRaises(PressureSimulationDone):
+            composer._action_send_mail(auto_commit=True)
+        self.assertEqual((simulation.checked, simulation.per_rule), (2, {self.email_rule.id: [1, 0]}))
+        self.assertFalse(self.env["mail.mail"].search([("mailing_id", "=", mailing.id)]))
 
 
 @tagged("post_install", "-at_install")
