@@ -141,6 +141,34 @@ class TestEscalationCompany(CompanyRightsCommon):
             self.assertNotIn(agent_a.partner_id, case.message_ids.partner_ids)
 
 
+    def test_level_fires_in_the_case_company(self):
+        self.env["ecrm.escalation.policy"].create(
+            {
+                "name": "B policy",
+                "sequence": 1,
+                "company_id": self.company_b.id,
+                "calendar_id": self.calendar.id,
+                "response_hours": 4,
+                "level_ids": [Command.create({"name": "Late", "notify_user_ids": [Command.set(self.agent_b.ids)]})],
+            }
+        )
+        Level = type(self.env["ecrm.escalation.level"])
+        fire, companies = Level._ecrm_fire, []
+
+        def recording_fire(level, case):
+            companies.append((level.env.company, case.env.company))
+            return fire(level, case)
+
+        self.patch(Level, "_ecrm_fire", recording_fire)
+        with freeze_time("2026-11-23 09:00"):
+            case = self.new_case(company_id=self.company_b.id, user_id=self.agent_b.id)
+        self.assertNotEqual(self.env.company, self.company_b)  # the cron runs in another company
+        with freeze_time("2026-11-23 14:00"):
+            self.env["ecrm.case"]._cron_ecrm_escalate()
+        self.assertEqual(companies, [(self.company_b, self.company_b)])
+        self.assertEqual(case.escalation_ids.state, "done")
+
+
 @tagged("post_install", "-at_install")
 class TestCaseIdentityCompany(CompanyRightsCommon):
     """A case is matched to a partner of its company or a shared one, never to
