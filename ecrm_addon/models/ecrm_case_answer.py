@@ -42,7 +42,10 @@ class EcrmCaseAnswer(models.Model):
     )
     company_id = fields.Many2one("res.company", index=True, help="Empty: every company.")
     # mail.render.mixin: the language of the rendering is the customer's
-    lang = fields.Char(default="{{ object.partner_id.lang }}")
+    lang = fields.Char(
+        default="{{ object.partner_id.lang }}",
+        help="The language the answer is sent in: the case customer's.",
+    )
 
     def _compute_render_model(self):
         self.render_model = "ecrm.case"

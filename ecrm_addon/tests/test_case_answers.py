@@ -126,3 +126,13 @@ class TestCaseAnswers(EcrmCaseCommon):
         case = self.new_case(category_id=self.delivery.id)
         with self.assertRaises(AccessError):
             self.answer.with_user(self.agent)._ecrm_render(case.with_user(self.agent))
+
+    def test_shipped_answer_reaches_a_spanish_customer_in_spanish(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"]._load_module_terms(["ecrm_addon"], ["es_ES"], overwrite=True)
+        self.customer.lang = "es_ES"
+        answer = self.env.ref("ecrm_addon.ecrm_case_answer_return_accepted")
+        case, order = self._case_with_order()
+        body = answer._ecrm_render(case)
+        self.assertIn(f"Aceptamos la devolución de su pedido {order.name}.", body)
+        self.assertEqual(answer.with_context(lang="es_ES").name, "Devolución aceptada")
