@@ -67,6 +67,10 @@
         "data/ecrm_case_mail_template_data.xml",
         "views/ecrm_dashboard_views.xml",
         "views/ecrm_menus.xml",
+        # serving the customer: canned answers, cases on the customer 360
+        "data/ecrm_case_answer_data.xml",
+        "views/ecrm_case_answer_views.xml",
+        "views/res_partner_cases_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -192,6 +192,34 @@ addons_path() {
     echo "$base,$REPO"
 }
 
+# ecrm_addons: the addons of this repository, comma-separated: ecrm_addon, then
+# every directory beside it holding a __manifest__.py (the bridge addons,
+# ecrm_livechat...), in name order.
+ecrm_addons() {
+    local list=ecrm_addon dir name
+    for dir in "$REPO"/*/; do
+        name="$(basename "$dir")"
+        [ "$name" != ecrm_addon ] && [ -f "$dir/__manifest__.py" ] && list="$list,$name"
+    done
+    echo "$list"
+}
+
+# ecrm_addons_deps ADDONS: the union of their manifests' depends, themselves
+# left out, comma-separated in order of appearance.
+ecrm_addons_deps() {
+    python3 - "$1" "$REPO" <<'PY'
+import ast, os, sys
+addons = sys.argv[1].split(",")
+deps = []
+for addon in addons:
+    with open(os.path.join(sys.argv[2], addon, "__manifest__.py"), encoding="utf-8") as manifest:
+        for dep in ast.literal_eval(manifest.read()).get("depends", []):
+            if dep not in addons and dep not in deps:
+                deps.append(dep)
+print(",".join(deps))
+PY
+}
+
 odoo_cmd() {
     if [ -n "$ODOO_BIN" ]; then ODOO_CMD=("$ODOO_PY" "$ODOO_BIN")
     else ODOO_CMD=("$ODOO_PY" -c 'import sys, odoo.cli; sys.argv[0] = "odoo"; odoo.cli.main()'); fi

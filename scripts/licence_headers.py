@@ -7,7 +7,7 @@
     scripts/licence_headers.py --check    list the files without it, exit 1 if any
     scripts/licence_headers.py FILE...    only those files (pre-commit passes them)
 
-Without files it walks ecrm_addon/, bench/ and scripts/. The header is two
+Without files it walks every addon (ecrm_*/), bench/ and scripts/. The header is two
 comment lines at the top (after a shebang or coding line):
 
     # Copyright 2026 ecrm_addon contributors
@@ -24,7 +24,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DIRECTORIES = ("ecrm_addon", "bench", "scripts")
+# every addon of the repository (ecrm_addon and the bridges beside it), the benchmarks, the commands
+DIRECTORIES = (*sorted(path.parent.name for path in ROOT.glob("ecrm_*/__manifest__.py")), "bench", "scripts")
 COPYRIGHT = "# Copyright 2026 ecrm_addon contributors"
 LICENCE = "# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl)."
 COPYRIGHT_RE = re.compile(r"#\s*Copyright\b", re.IGNORECASE)

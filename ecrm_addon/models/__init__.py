@@ -2,9 +2,11 @@ from . import ecrm_case_document_mixin  # isort: skip (inherited by account_move
 from . import account_move
 from . import ecrm_api_rate
 from . import ecrm_case
+from . import ecrm_case_answer
 from . import ecrm_case_category
 from . import ecrm_case_escalation
 from . import ecrm_case_intake
+from . import ecrm_case_service
 from . import ecrm_case_sla
 from . import ecrm_case_stage
 from . import ecrm_dashboard
@@ -32,6 +34,7 @@ from . import mailing_trace
 from . import res_company
 from . import res_config_settings
 from . import res_partner_360
+from . import res_partner_cases
 from . import res_partner_consent
 from . import res_partner_identity
 from . import res_partner_import

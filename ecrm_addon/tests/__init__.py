@@ -1,5 +1,6 @@
 from . import test_background_jobs
 from . import test_base_models
+from . import test_case_answers
 from . import test_case_escalation
 from . import test_case_field_rights
 from . import test_case_http
@@ -9,6 +10,7 @@ from . import test_case_reports
 from . import test_case_sla
 from . import test_company_rights
 from . import test_customer_360
+from . import test_customer_360_cases
 from . import test_dashboard
 from . import test_duplicates
 from . import test_foundation
