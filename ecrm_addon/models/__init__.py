@@ -2,8 +2,10 @@ from . import ecrm_case_document_mixin  # isort: skip (inherited by account_move
 from . import account_move
 from . import ecrm_api_rate
 from . import ecrm_case
+from . import ecrm_case_acknowledge
 from . import ecrm_case_category
 from . import ecrm_case_escalation
+from . import ecrm_case_rating
 from . import ecrm_case_stage
 from . import ecrm_dashboard
 from . import ecrm_demo
@@ -30,6 +32,7 @@ from . import mailing_trace
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_rating
 from . import sale_order
 from . import sms_composer
 from . import sms_sms
