@@ -37,12 +37,22 @@ class EcrmCase(models.Model):
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
-        """A case opened by a customer's mail is acknowledged. Automatic mail
-        (out-of-office, bulk, bounces) opens no case at all (see mail_thread.py)."""
-        values = dict(custom_values or {})
-        if not self.env.context.get("ecrm_auto_submitted"):
-            values.setdefault("acknowledge", True)
-        return super().message_new(msg_dict, custom_values=values)
+        """A case opened by a customer's mail is acknowledged once that mail is
+        posted on it (the gateway posts it on the record returned here), so the
+        acknowledgement follows it. Automatic mail (out-of-office, bulk,
+        bounces) opens no case at all (see mail_thread.py)."""
+        case = super().message_new(msg_dict, custom_values=custom_values)
+        if self.env.context.get("ecrm_auto_submitted"):
+            return case
+        return case.with_context(ecrm_acknowledge_on_post=case.id)
+
+    def message_post(self, **kwargs):
+        pending = self.env.context.get("ecrm_acknowledge_on_post")
+        case = self.with_context(ecrm_acknowledge_on_post=False) if pending else self
+        message = super(EcrmCase, case).message_post(**kwargs)
+        if pending and case.ids == [pending]:
+            case._ecrm_acknowledge()
+        return message
 
     # --- acknowledgement ------------------------------------------------------------
 

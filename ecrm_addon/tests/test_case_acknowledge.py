@@ -62,6 +62,9 @@ class TestCaseAcknowledge(AcknowledgeCommon):
             self.assertEqual(case.response_deadline, self.dt("2026-11-30 13:00"))
             ack = self.acks(case)
             self.assertEqual(len(ack), 1)
+            # after the customer's mail in the chatter
+            mail = case.message_ids.filtered(lambda m: m.message_type == "email")
+            self.assertGreater(ack.id, mail.id)
             self.assertEqual(ack.subject, f"{case.name}: My parcel")
             self.assertEqual(ack.partner_ids, self.customer)
             self.assertEqual(ack.author_id, case.company_id.partner_id)
