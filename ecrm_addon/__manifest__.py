@@ -22,6 +22,8 @@
         "phone_validation",
         # identity: contact imports land on existing customers (auto-installed with web)
         "base_import",
+        # satisfaction: rating requests on closed cases and Odoo's public rating page
+        "rating",
     ],
     "external_dependencies": {"python": ["phonenumbers", "numpy", "scipy"]},
     "data": [
@@ -65,6 +67,8 @@
         "security/ecrm_dashboard_security.xml",
         "data/ecrm_dashboard_data.xml",
         "data/ecrm_case_mail_template_data.xml",
+        "data/ecrm_case_customer_mail_data.xml",
+        "views/ecrm_case_satisfaction_views.xml",
         "views/ecrm_dashboard_views.xml",
         "views/ecrm_menus.xml",
         # serving the customer: canned answers, cases on the customer 360

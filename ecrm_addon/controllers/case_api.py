@@ -139,6 +139,7 @@ class EcrmCaseApi(http.Controller):
             "partner_id": partner.id,
             "company_id": env.company.id,
             "api_request_key": request_key or False,
+            "acknowledge": data.get("acknowledge", True),
         }
         if "priority" in data:
             vals["priority"] = data["priority"]

@@ -72,6 +72,7 @@ class EcrmCasePortal(CustomerPortal):
             "partner_id": partner.id,
             "channel": "portal",
             "company_id": request.env.company.id,
+            "acknowledge": True,
         }
         if order_id and order_id.isdigit():
             order = self._ecrm_customer_orders().filtered(lambda o: o.id == int(order_id))

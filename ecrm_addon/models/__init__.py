@@ -2,10 +2,12 @@ from . import ecrm_case_document_mixin  # isort: skip (inherited by account_move
 from . import account_move
 from . import ecrm_api_rate
 from . import ecrm_case
+from . import ecrm_case_acknowledge
 from . import ecrm_case_answer
 from . import ecrm_case_category
 from . import ecrm_case_escalation
 from . import ecrm_case_intake
+from . import ecrm_case_rating
 from . import ecrm_case_service
 from . import ecrm_case_sla
 from . import ecrm_case_stage
@@ -39,6 +41,7 @@ from . import res_partner_consent
 from . import res_partner_identity
 from . import res_partner_import
 from . import res_partner_pressure
+from . import res_partner_rating
 from . import res_partner_rfm
 from . import sale_order
 from . import sms_composer

@@ -19,3 +19,15 @@ class EcrmCaseStage(models.Model):
         help="The clock is paused while a case waits here; the time is added back to its deadlines.",
     )
     description = fields.Text(translate=True)
+    template_id = fields.Many2one(
+        "mail.template",
+        string="Email to Customer",
+        domain=[("model", "=", "ecrm.case")],
+        help="Sent to the customer when a case reaches this stage (automatic email, in the customer's language).",
+    )
+    rating_template_id = fields.Many2one(
+        "mail.template",
+        string="Rating Request",
+        domain=[("model", "=", "ecrm.case")],
+        help="Asks the customer to rate the service when a case reaches this stage, once per case.",
+    )

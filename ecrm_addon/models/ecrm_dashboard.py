@@ -82,12 +82,17 @@ class EcrmDashboard(models.Model):
             )
         )
         decided = recent.get("met", 0) + recent.get("breached", 0)
+        [(rated, happy)] = self.env["ecrm.case.report"]._read_group(
+            [("date_closed", ">=", since), ("rating_count", "=", 1)], [], ["rating_count:sum", "rating_happy:sum"]
+        )
         return {
             "open": Case.search_count([("is_closed", "=", False)]),
             "overdue": Case.search_count(self._ecrm_overdue_domain()),
             "mine": Case.search_count([("is_closed", "=", False), ("user_id", "=", self.env.uid)]),
             "sla": round(100.0 * recent.get("met", 0) / decided) if decided else False,
             "sla_cases": decided,
+            "csat": round(100.0 * happy / rated) if rated else False,
+            "csat_cases": rated or 0,
             "days": RECENT_DAYS,
         }, []
 

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.addons.rating.models.rating_data import RATING_LIMIT_MIN, RATING_LIMIT_SATISFIED
 from odoo.tools import SQL
 
 from ..models.ecrm_case import CASE_CHANNELS, CASE_PRIORITIES
@@ -6,7 +7,8 @@ from ..models.ecrm_case import CASE_CHANNELS, CASE_PRIORITIES
 
 class EcrmCaseReport(models.Model):
     """Cases analysis: backlog, SLA compliance (met / breached) and times to first
-    response and resolution, per channel, stage, team and RFM segment.
+    response and resolution, per channel, stage, team and RFM segment; customer
+    satisfaction (CSAT: share of happy ratings among the rated cases).
 
     A query evaluated at read time against the ORM's clock, so open cases past
     their deadline count as breached without any job having to flag them.
@@ -37,6 +39,7 @@ class EcrmCaseReport(models.Model):
             "resolution_deadline",
         ],
         "ecrm.rfm.score": ["partner_id", "company_id", "segment_id"],
+        "rating.rating": ["res_model", "res_id", "rating", "consumed"],
     }
 
     case_id = fields.Many2one("ecrm.case", readonly=True)
@@ -65,6 +68,15 @@ class EcrmCaseReport(models.Model):
     hours_to_first_response = fields.Float(string="Hours to First Response", readonly=True, aggregator="avg")
     hours_to_resolution = fields.Float(string="Hours to Resolution", readonly=True, aggregator="avg")
     case_count = fields.Integer(string="# Cases", readonly=True)
+    rating = fields.Float(readonly=True, aggregator="avg", help="The case's last rating (1 to 5).")
+    rating_count = fields.Integer(string="# Rated", readonly=True)
+    rating_happy = fields.Integer(string="# Happy", readonly=True, help="Rated Satisfied (4 or more out of 5).")
+    csat = fields.Float(
+        string="CSAT (%)",
+        readonly=True,
+        aggregator="avg",
+        help="Share of happy ratings among the rated cases (unrated cases do not count).",
+    )
 
     def _status_sql(self, done, deadline, now):
         return SQL(
@@ -95,11 +107,24 @@ class EcrmCaseReport(models.Model):
                    (CASE WHEN %(resolution)s = 'breached' THEN 1 ELSE 0 END) AS resolution_breached,
                    EXTRACT(EPOCH FROM (c.first_response_date - c.date_open)) / 3600.0
                        AS hours_to_first_response,
-                   EXTRACT(EPOCH FROM (c.date_closed - c.date_open)) / 3600.0 AS hours_to_resolution
+                   EXTRACT(EPOCH FROM (c.date_closed - c.date_open)) / 3600.0 AS hours_to_resolution,
+                   r.rating,
+                   (CASE WHEN r.rating IS NULL THEN 0 ELSE 1 END) AS rating_count,
+                   (CASE WHEN r.rating >= %(happy)s THEN 1 ELSE 0 END) AS rating_happy,
+                   (CASE WHEN r.rating >= %(happy)s THEN 100.0 WHEN r.rating IS NOT NULL THEN 0.0 END) AS csat
               FROM ecrm_case c
          LEFT JOIN ecrm_rfm_score s
                 ON s.partner_id = c.commercial_partner_id AND s.company_id = c.company_id
+         LEFT JOIN LATERAL (
+                   SELECT rr.rating FROM rating_rating rr
+                    WHERE rr.res_model = 'ecrm.case' AND rr.res_id = c.id
+                      AND rr.consumed AND rr.rating >= %(rated)s
+                 ORDER BY rr.write_date DESC, rr.id DESC
+                    LIMIT 1
+                   ) r ON TRUE
             """,
             response=response,
             resolution=resolution,
+            happy=RATING_LIMIT_SATISFIED,
+            rated=RATING_LIMIT_MIN,
         )

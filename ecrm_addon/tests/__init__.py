@@ -1,5 +1,6 @@
 from . import test_background_jobs
 from . import test_base_models
+from . import test_case_acknowledge
 from . import test_case_answers
 from . import test_case_escalation
 from . import test_case_field_rights
@@ -7,6 +8,7 @@ from . import test_case_http
 from . import test_case_intake
 from . import test_case_late_delivery
 from . import test_case_reports
+from . import test_case_satisfaction
 from . import test_case_sla
 from . import test_company_rights
 from . import test_customer_360

@@ -169,3 +169,15 @@ class TestMigration(TransactionCase):
         levels.invalidate_recordset()
         secrets = set(levels.mapped("webhook_secret"))
         self.assertEqual(len(secrets - {False}), 3)
+
+    def test_18_0_1_2_0_gives_the_shipped_stages_their_customer_emails(self):
+        waiting = self.env.ref("ecrm_addon.ecrm_case_stage_waiting")
+        solved = self.env.ref("ecrm_addon.ecrm_case_stage_solved")
+        own = self.env.ref("ecrm_addon.ecrm_case_mail_template_escalation")
+        (waiting | solved).write({"template_id": False, "rating_template_id": False})  # as 18.0.1.1.0 left them
+        solved.template_id = own  # a shop's own choice stays
+        self._script("18.0.1.2.0", "post-case_stage_templates.py").migrate(self.env.cr, "18.0.1.1.0")
+        self.assertEqual(waiting.template_id, self.env.ref("ecrm_addon.ecrm_case_mail_template_waiting"))
+        self.assertEqual(solved.template_id, own)
+        self.assertEqual(solved.rating_template_id, self.env.ref("ecrm_addon.ecrm_case_mail_template_rating"))
+        self.assertFalse(self.env.ref("ecrm_addon.ecrm_case_stage_cancelled").rating_template_id)

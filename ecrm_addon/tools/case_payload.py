@@ -80,6 +80,16 @@ def _valid_phone(value):
     return bool(PHONE_CHARS.match(value)) and PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]
 
 
+def _clean_acknowledge(data, clean, errors):
+    """The customer gets an acknowledgement unless the client sends ``"acknowledge": false``."""
+    if "acknowledge" not in data:
+        return
+    if isinstance(data["acknowledge"], bool):
+        clean["acknowledge"] = data["acknowledge"]
+    else:
+        errors["acknowledge"] = "must be true or false"
+
+
 def parse_case_payload(raw, channels, priorities):
     """Parse and check the request body; return a clean dict. ``channels`` and
     ``priorities``: the values the case accepts (its fields' selections).
@@ -106,7 +116,8 @@ def parse_case_payload(raw, channels, priorities):
             clean["priority"] = priority
         else:
             errors["priority"] = "one of " + ", ".join(priorities)
-    for key in sorted(set(data) - {*TEXT_LIMITS, "description", "channel", "priority"}):
+    _clean_acknowledge(data, clean, errors)
+    for key in sorted(set(data) - {*TEXT_LIMITS, "description", "channel", "priority", "acknowledge"}):
         errors[key] = "unknown field"
     if errors:
         raise PayloadError("invalid fields", errors)

@@ -19,3 +19,15 @@ def is_auto_submitted(message):
     if any(message.get(name) is not None for name in _AUTORESPONDER_HEADERS):
         return True
     return str(message.get("Precedence") or "").strip().lower() in _AUTO_PRECEDENCE
+
+
+# Local parts of the addresses mail servers send delivery reports (bounces) from
+_BOUNCE_SENDERS = {"mailer-daemon", "postmaster"}
+
+
+def is_bounce_sender(email):
+    """Whether ``email`` (a normalised address) is a mail server's own address
+    that sends delivery reports (``MAILER-DAEMON@...``, ``postmaster@...``):
+    nobody reads what is sent there."""
+    local = str(email or "").rpartition("@")[0].strip().lower()
+    return local in _BOUNCE_SENDERS

@@ -21,6 +21,12 @@ def test_minimal_payload_defaults_channel_to_api():
     }
 
 
+@pytest.mark.parametrize("flag", [True, False])
+def test_acknowledge_flag_is_kept(flag):
+    body = json.dumps({"subject": "Broken", "email": "a@b.com", "acknowledge": flag})
+    assert parse(body)["acknowledge"] is flag
+
+
 @pytest.mark.parametrize("raw", [b"{not json", b"\xff\xfe", b"[1, 2]", b'"text"'])
 def test_bad_json_is_refused(raw):
     with pytest.raises(PayloadError) as error:
@@ -42,6 +48,7 @@ def test_missing_subject_and_contact_are_reported_together():
         (b'{"subject": 3, "phone": "1"}', "subject"),
         (b'{"subject": "s", "email": "not an email"}', "email"),
         (b'{"subject": "s", "phone": "1", "hack": 1}', "hack"),
+        (b'{"subject": "s", "phone": "1", "acknowledge": "no"}', "acknowledge"),
     ],
 )
 def test_bad_field_is_named(body, field):
