@@ -18,6 +18,8 @@
         "mass_mailing_sms",
         "portal",
         "phone_validation",
+        # working hours and time off of the team members that cases are routed to
+        "resource",
         # identity: contact imports land on existing customers (auto-installed with web)
         "base_import",
     ],
@@ -40,7 +42,9 @@
         "views/ecrm_rfm_snapshot_views.xml",
         # cases and escalation
         "security/ecrm_case_security.xml",
+        "security/ecrm_routing_security.xml",
         "data/ecrm_case_data.xml",
+        "data/ecrm_sla_policy_data.xml",
         "views/ecrm_case_views.xml",
         "views/ecrm_case_config_views.xml",
         "views/ecrm_case_document_views.xml",
@@ -65,6 +69,7 @@
         "data/ecrm_case_mail_template_data.xml",
         "views/ecrm_dashboard_views.xml",
         "views/ecrm_menus.xml",
+        "views/ecrm_routing_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

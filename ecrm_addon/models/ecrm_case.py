@@ -43,6 +43,8 @@ SYSTEM_FIELDS = frozenset(
         "next_escalation_at",
         "ecrm_paused_since",
         "ecrm_paused_hours",
+        "ecrm_response_work_hours",
+        "ecrm_resolution_work_hours",
     }
 )
 # What portal customers may not read of their cases (the SLA, the team, the keys).
@@ -231,6 +233,7 @@ class EcrmCase(models.Model):
         "is_closed",
         "ecrm_paused_since",
         "policy_id.level_ids.delay_hours",
+        "policy_id.level_ids.delay_percent",
         "policy_id.level_ids.watch",
         "escalation_ids.state",
     )

@@ -35,6 +35,8 @@ class EcrmCaseReport(models.Model):
             "first_response_date",
             "response_deadline",
             "resolution_deadline",
+            "ecrm_response_work_hours",
+            "ecrm_resolution_work_hours",
         ],
         "ecrm.rfm.score": ["partner_id", "company_id", "segment_id"],
     }
@@ -64,6 +66,18 @@ class EcrmCaseReport(models.Model):
     resolution_breached = fields.Integer(string="Resolutions Breached", readonly=True)
     hours_to_first_response = fields.Float(string="Hours to First Response", readonly=True, aggregator="avg")
     hours_to_resolution = fields.Float(string="Hours to Resolution", readonly=True, aggregator="avg")
+    work_hours_to_first_response = fields.Float(
+        string="Working Hours to First Response",
+        readonly=True,
+        aggregator="avg",
+        help="In the working hours of the SLA policy (else the company), time waiting on the customer left out.",
+    )
+    work_hours_to_resolution = fields.Float(
+        string="Working Hours to Resolution",
+        readonly=True,
+        aggregator="avg",
+        help="In the working hours of the SLA policy (else the company), time waiting on the customer left out.",
+    )
     case_count = fields.Integer(string="# Cases", readonly=True)
 
     def _status_sql(self, done, deadline, now):
@@ -95,7 +109,11 @@ class EcrmCaseReport(models.Model):
                    (CASE WHEN %(resolution)s = 'breached' THEN 1 ELSE 0 END) AS resolution_breached,
                    EXTRACT(EPOCH FROM (c.first_response_date - c.date_open)) / 3600.0
                        AS hours_to_first_response,
-                   EXTRACT(EPOCH FROM (c.date_closed - c.date_open)) / 3600.0 AS hours_to_resolution
+                   EXTRACT(EPOCH FROM (c.date_closed - c.date_open)) / 3600.0 AS hours_to_resolution,
+                   (CASE WHEN c.first_response_date IS NOT NULL THEN c.ecrm_response_work_hours END)
+                       AS work_hours_to_first_response,
+                   (CASE WHEN c.date_closed IS NOT NULL THEN c.ecrm_resolution_work_hours END)
+                       AS work_hours_to_resolution
               FROM ecrm_case c
          LEFT JOIN ecrm_rfm_score s
                 ON s.partner_id = c.commercial_partner_id AND s.company_id = c.company_id
