@@ -2,11 +2,14 @@ import json
 from collections import Counter
 from itertools import pairwise
 
+import psycopg2
 from freezegun import freeze_time
 
 from odoo import Command
 from odoo.exceptions import AccessError
+from odoo.sql_db import db_connect
 from odoo.tests import new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import EcrmCaseCommon
 
@@ -246,3 +249,17 @@ class TestCaseRouting(EcrmCaseCommon):
         self.assertFalse(Rule.search([("id", "in", self.rules.ids)]))
         with self.assertRaises(AccessError):
             self.rules[0].with_user(outsider).name = "Taken over"
+
+    def test_routing_locks_the_team_until_the_transaction_ends(self):
+        team = self.env.ref("sales_team.team_sales_department")
+        if team.ecrm_assignment == "manual":  # set so by the demo shop, committed
+            self.skipTest("database installed without demo data")
+        with freeze_time(MONDAY_10):
+            self.new_case(team_id=team.id)
+        # another worker routing to the same team waits for this transaction
+        with (
+            db_connect(self.env.cr.dbname).cursor() as other,
+            mute_logger("odoo.sql_db"),
+            self.assertRaises(psycopg2.errors.LockNotAvailable),
+        ):
+            other.execute("SELECT id FROM crm_team WHERE id = %s FOR UPDATE NOWAIT", [team.id])

@@ -59,6 +59,24 @@ class TestShippedSlaPolicies(TransactionCase):
         company._ecrm_create_sla_policies()  # once only
         self.assertEqual(self.env["ecrm.escalation.policy"].search_count([("company_id", "=", company.id)]), 2)
 
+    def test_demo_cases_are_routed_and_escalated_under_the_shipped_policies(self):
+        late = self.env.ref("ecrm_addon.demo_case_late", raise_if_not_found=False)
+        if not late:
+            self.skipTest("database installed without demo data")
+        company = late.company_id
+        self.assertEqual(late.policy_id, company._ecrm_sla_policy("urgent"))
+        self.assertTrue(late.escalation_ids.filtered(lambda log: log.state == "done"), "levels fired")
+        solved = self.env.ref("ecrm_addon.demo_case_invoice")
+        self.assertEqual(solved.policy_id, company._ecrm_sla_policy("standard"))
+        self.env.cr.execute(
+            "SELECT ecrm_response_work_hours IS NOT NULL AND ecrm_resolution_work_hours IS NOT NULL "
+            "FROM ecrm_case WHERE id = %s",
+            [solved.id],
+        )
+        self.assertTrue(self.env.cr.fetchone()[0], "working-hour SLA times stamped")
+        returned = self.env.ref("ecrm_addon.demo_case_return")
+        self.assertEqual(returned.team_id, self.env.ref("sales_team.team_sales_department"))
+
     def test_upgrade_ships_them_only_to_companies_without_policies(self):
         Policy = self.env["ecrm.escalation.policy"]
         configured, bare = self.env["res.company"].create([{"name": "Configured shop"}, {"name": "Bare shop"}])
