@@ -20,6 +20,8 @@
         "mass_mailing_sms",
         "portal",
         "phone_validation",
+        # working hours and time off of the team members that cases are routed to
+        "resource",
         # identity: contact imports land on existing customers (auto-installed with web)
         "base_import",
         # satisfaction: rating requests on closed cases and Odoo's public rating page
@@ -44,7 +46,9 @@
         "views/ecrm_rfm_snapshot_views.xml",
         # cases and escalation
         "security/ecrm_case_security.xml",
+        "security/ecrm_routing_security.xml",
         "data/ecrm_case_data.xml",
+        "data/ecrm_sla_policy_data.xml",
         "views/ecrm_case_views.xml",
         "views/ecrm_case_config_views.xml",
         "views/ecrm_case_document_views.xml",
@@ -75,6 +79,7 @@
         "data/ecrm_case_answer_data.xml",
         "views/ecrm_case_answer_views.xml",
         "views/res_partner_cases_views.xml",
+        "views/ecrm_routing_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -1,5 +1,6 @@
 from . import ecrm_case_document_mixin  # isort: skip (inherited by account_move, sale_order, stock_picking)
 from . import account_move
+from . import crm_team
 from . import ecrm_api_rate
 from . import ecrm_case
 from . import ecrm_case_acknowledge
@@ -10,7 +11,9 @@ from . import ecrm_case_intake
 from . import ecrm_case_rating
 from . import ecrm_case_service
 from . import ecrm_case_sla
+from . import ecrm_case_routing
 from . import ecrm_case_stage
+from . import ecrm_case_work_hours
 from . import ecrm_dashboard
 from . import ecrm_demo
 from . import ecrm_duplicate_group
@@ -25,6 +28,7 @@ from . import ecrm_rfm_migration
 from . import ecrm_rfm_score
 from . import ecrm_rfm_segment
 from . import ecrm_rfm_snapshot
+from . import ecrm_routing_rule
 from . import ecrm_webhook_delivery
 from . import ir_http
 from . import mail_activity
@@ -34,6 +38,7 @@ from . import mail_thread
 from . import mailing_mailing
 from . import mailing_trace
 from . import res_company
+from . import res_company_sla
 from . import res_config_settings
 from . import res_partner_360
 from . import res_partner_cases

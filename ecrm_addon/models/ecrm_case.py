@@ -25,6 +25,8 @@ SYSTEM_FIELDS = frozenset(
         "next_escalation_at",
         "ecrm_paused_since",
         "ecrm_paused_hours",
+        "ecrm_response_work_hours",
+        "ecrm_resolution_work_hours",
     }
 )
 # What portal customers may not read of their cases (the SLA, the team, the keys).

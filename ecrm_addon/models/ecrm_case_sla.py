@@ -66,6 +66,7 @@ class EcrmCase(models.Model):
         "is_closed",
         "ecrm_paused_since",
         "policy_id.level_ids.delay_hours",
+        "policy_id.level_ids.delay_percent",
         "policy_id.level_ids.watch",
         "escalation_ids.state",
     )

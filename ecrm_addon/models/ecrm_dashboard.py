@@ -5,6 +5,8 @@ from odoo import api, fields, models
 from odoo.tools.misc import formatLang
 
 RECENT_DAYS = 30
+# Open cases nobody handles (routing found no member working, or no rule).
+UNASSIGNED_DOMAIN = [("is_closed", "=", False), ("user_id", "=", False)]
 
 
 class EcrmDashboard(models.Model):
@@ -89,6 +91,7 @@ class EcrmDashboard(models.Model):
             "open": Case.search_count([("is_closed", "=", False)]),
             "overdue": Case.search_count(self._ecrm_overdue_domain()),
             "mine": Case.search_count([("is_closed", "=", False), ("user_id", "=", self.env.uid)]),
+            "unassigned": Case.search_count(UNASSIGNED_DOMAIN),
             "sla": round(100.0 * recent.get("met", 0) / decided) if decided else False,
             "sla_cases": decided,
             "csat": round(100.0 * happy / rated) if rated else False,
@@ -168,6 +171,11 @@ class EcrmDashboard(models.Model):
     def action_open_overdue_cases(self):
         action = self._ecrm_action("ecrm_addon.ecrm_case_action", domain=self._ecrm_overdue_domain())
         action["name"] = self.env._("Overdue Cases")
+        return action
+
+    def action_open_unassigned_cases(self):
+        action = self._ecrm_action("ecrm_addon.ecrm_case_action", domain=UNASSIGNED_DOMAIN)
+        action["name"] = self.env._("Unassigned Cases")
         return action
 
     def action_open_my_cases(self):

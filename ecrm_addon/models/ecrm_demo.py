@@ -106,3 +106,21 @@ class EcrmDemo(models.AbstractModel):
         self.env["ecrm.rfm.score"]._rfm_refresh_all()
         self.env["ecrm.duplicate.group"]._ecrm_scan()
         return True
+
+    @api.model
+    def _generate_case_history(self):
+        """Date the demo cases back so that the shipped SLA policies show their
+        work: an urgent case and a delivery case past their deadlines (their
+        escalation levels fire), a billing case answered and solved in time."""
+        now = fields.Datetime.now().replace(minute=0, second=0, microsecond=0)
+        ref = self.env.ref
+        ref("ecrm_addon.demo_case_late").date_open = now - timedelta(days=6)
+        ref("ecrm_addon.demo_case_damaged").date_open = now - timedelta(days=10)
+        solved = ref("ecrm_addon.demo_case_invoice")
+        solved.date_open = now - timedelta(days=4)
+        solved.first_response_date = now - timedelta(days=4) + timedelta(hours=1)
+        solved.write({"stage_id": ref("ecrm_addon.ecrm_case_stage_solved").id, "date_closed": now - timedelta(days=3)})
+        Case = self.env["ecrm.case"]
+        # the escalation cron's work, in the install's transaction (the cron commits per batch)
+        Case.search([("next_escalation_at", "<=", now)])._ecrm_escalate(now)
+        return True

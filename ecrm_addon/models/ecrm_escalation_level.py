@@ -32,6 +32,11 @@ class EcrmEscalationLevel(models.Model):
         string="Delay (working hours)",
         help="Working hours after the deadline; negative: a warning before it.",
     )
+    delay_percent = fields.Float(
+        string="Delay (% of the target)",
+        help="Added to the delay, as a share of the policy's target for the watched deadline: "
+        "-25 fires when 75 % of the target has passed, and follows the target when it changes.",
+    )
     notify_assignee = fields.Boolean(help="Mail the assignee and give them a to-do.")
     notify_team_leader = fields.Boolean(help="Mail the sales team's leader and give them a to-do.")
     notify_user_ids = fields.Many2many("res.users", string="Notify Users", domain=[("share", "=", False)])
@@ -87,7 +92,13 @@ class EcrmEscalationLevel(models.Model):
             deadline = case.resolution_deadline
         if not deadline:
             return False
-        return self.policy_id._ecrm_plan(deadline, self.delay_hours)
+        return self.policy_id._ecrm_plan(deadline, self._ecrm_delay())
+
+    def _ecrm_delay(self):
+        """The level's delay in working hours after the deadline it watches."""
+        self.ensure_one()
+        target = self.policy_id.response_hours if self.watch == "response" else self.policy_id.resolution_hours
+        return self.delay_hours + target * self.delay_percent / 100.0
 
     def _ecrm_fire(self, case):
         """Do what this level does for ``case``. Raises when an action fails

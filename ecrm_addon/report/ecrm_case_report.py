@@ -37,6 +37,8 @@ class EcrmCaseReport(models.Model):
             "first_response_date",
             "response_deadline",
             "resolution_deadline",
+            "ecrm_response_work_hours",
+            "ecrm_resolution_work_hours",
         ],
         "ecrm.rfm.score": ["partner_id", "company_id", "segment_id"],
         "rating.rating": ["res_model", "res_id", "rating", "consumed"],
@@ -67,6 +69,18 @@ class EcrmCaseReport(models.Model):
     resolution_breached = fields.Integer(string="Resolutions Breached", readonly=True)
     hours_to_first_response = fields.Float(string="Hours to First Response", readonly=True, aggregator="avg")
     hours_to_resolution = fields.Float(string="Hours to Resolution", readonly=True, aggregator="avg")
+    work_hours_to_first_response = fields.Float(
+        string="Working Hours to First Response",
+        readonly=True,
+        aggregator="avg",
+        help="In the working hours of the SLA policy (else the company), time waiting on the customer left out.",
+    )
+    work_hours_to_resolution = fields.Float(
+        string="Working Hours to Resolution",
+        readonly=True,
+        aggregator="avg",
+        help="In the working hours of the SLA policy (else the company), time waiting on the customer left out.",
+    )
     case_count = fields.Integer(string="# Cases", readonly=True)
     rating = fields.Float(readonly=True, aggregator="avg", help="The case's last rating (1 to 5).")
     rating_count = fields.Integer(string="# Rated", readonly=True)
@@ -111,7 +125,11 @@ class EcrmCaseReport(models.Model):
                    r.rating,
                    (CASE WHEN r.rating IS NULL THEN 0 ELSE 1 END) AS rating_count,
                    (CASE WHEN r.rating >= %(happy)s THEN 1 ELSE 0 END) AS rating_happy,
-                   (CASE WHEN r.rating >= %(happy)s THEN 100.0 WHEN r.rating IS NOT NULL THEN 0.0 END) AS csat
+                   (CASE WHEN r.rating >= %(happy)s THEN 100.0 WHEN r.rating IS NOT NULL THEN 0.0 END) AS csat,
+                   (CASE WHEN c.first_response_date IS NOT NULL THEN c.ecrm_response_work_hours END)
+                       AS work_hours_to_first_response,
+                   (CASE WHEN c.date_closed IS NOT NULL THEN c.ecrm_resolution_work_hours END)
+                       AS work_hours_to_resolution
               FROM ecrm_case c
          LEFT JOIN ecrm_rfm_score s
                 ON s.partner_id = c.commercial_partner_id AND s.company_id = c.company_id

@@ -9,6 +9,7 @@ from . import test_case_intake
 from . import test_case_late_delivery
 from . import test_case_reports
 from . import test_case_satisfaction
+from . import test_case_routing
 from . import test_case_sla
 from . import test_company_rights
 from . import test_customer_360
@@ -32,5 +33,6 @@ from . import test_reliability_concurrency
 from . import test_reliability_faults
 from . import test_reliability_input
 from . import test_rfm
+from . import test_sla_policies
 from . import test_tours
 from . import test_webhook_delivery

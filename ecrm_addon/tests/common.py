@@ -57,8 +57,10 @@ class EcrmCaseCommon(TransactionCase):
                 ],
             }
         )
-        # Shipped data or other features may have policies: start from none.
+        # Shipped data or other features may have policies: start from none,
+        # and with no case of the database (demo shop) under one.
         cls.env["ecrm.escalation.policy"].search([]).active = False
+        cls.env["ecrm.case"].search([("policy_id", "!=", False)]).policy_id = False
         cls.policy = cls.env["ecrm.escalation.policy"].create(
             {
                 "name": "Default",
