@@ -27,7 +27,7 @@ def main():
     shifted = datetime.datetime.now(datetime.timezone.utc) + offset(sys.argv[1])
     time_machine.travel(shifted, tick=True).start()
     sys.argv = ["odoo", *sys.argv[2:]]
-    import odoo.cli  # noqa: PLC0415 (imported once the clock has moved)
+    import odoo.cli  # imported once the clock has moved
 
     odoo.cli.main()
 

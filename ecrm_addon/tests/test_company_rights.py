@@ -140,7 +140,6 @@ class TestEscalationCompany(CompanyRightsCommon):
             self.assertEqual(case.user_id, self.agent_b)
             self.assertNotIn(agent_a.partner_id, case.message_ids.partner_ids)
 
-
     def test_level_fires_in_the_case_company(self):
         self.env["ecrm.escalation.policy"].create(
             {
