@@ -46,7 +46,11 @@ class TestCustomer360Cases(EcrmCaseCommon):
         events = self.shop.ecrm_timeline_ids.filtered(lambda i: i.res_model == "ecrm.case")
         self.assertEqual(
             events.mapped("name"),
-            [f"Case closed: {case.name} Parcel missing", f"Case opened: {case.name} Parcel missing"],
+            [
+                f"Case closed: {case.name} Parcel missing",
+                f"Rating requested: {case.name} Parcel missing",  # solving asks the customer once
+                f"Case opened: {case.name} Parcel missing",
+            ],
         )
         self.assertEqual(events[0].weight, 0.0)
         with freeze_time("2026-11-23 11:00"):
