@@ -65,6 +65,10 @@
         "data/ecrm_case_mail_template_data.xml",
         "views/ecrm_dashboard_views.xml",
         "views/ecrm_menus.xml",
+        # customer value and products to offer
+        "security/ecrm_clv_security.xml",
+        "data/ecrm_product_rule_cron.xml",
+        "views/ecrm_clv_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

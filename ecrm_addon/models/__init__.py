@@ -5,6 +5,8 @@ from . import ecrm_case
 from . import ecrm_case_category
 from . import ecrm_case_escalation
 from . import ecrm_case_stage
+from . import ecrm_clv_fit
+from . import ecrm_clv_score
 from . import ecrm_dashboard
 from . import ecrm_demo
 from . import ecrm_duplicate_group
@@ -15,8 +17,10 @@ from . import ecrm_job_request
 from . import ecrm_pressure_deferral
 from . import ecrm_pressure_rule
 from . import ecrm_pressure_simulation
+from . import ecrm_product_rule
 from . import ecrm_rfm_migration
 from . import ecrm_rfm_score
+from . import ecrm_rfm_score_clv
 from . import ecrm_rfm_segment
 from . import ecrm_rfm_snapshot
 from . import ecrm_webhook_delivery
@@ -28,8 +32,11 @@ from . import mail_thread
 from . import mailing_mailing
 from . import mailing_trace
 from . import res_company
+from . import res_company_clv
 from . import res_config_settings
+from . import res_config_settings_clv
 from . import res_partner
+from . import res_partner_clv
 from . import sale_order
 from . import sms_composer
 from . import sms_sms
