@@ -11,7 +11,7 @@ from ..tools import clv
 
 _logger = logging.getLogger(__name__)
 
-CHURN_RISKS = [("low", "Low"), ("medium", "Medium"), ("high", "High")]
+CHURN_RISKS = [("low", "Low risk"), ("medium", "Medium risk"), ("high", "High risk")]
 # Horizons of the figures, in days.
 CLV_PURCHASES_DAYS = 90
 CLV_VALUE_DAYS = 365
