@@ -11,7 +11,7 @@ class EcrmClvFit(models.Model):
 
     _name = "ecrm.clv.fit"
     _description = "Customer Value Model Fit"
-    _order = "date desc, id desc"
+    _order = "id desc"  # latest run first
     _rec_name = "date"
 
     company_id = fields.Many2one("res.company", required=True, readonly=True, ondelete="cascade", index=True)

@@ -265,8 +265,10 @@ class TestCustomerValue(ClvCase):
         self.assertTrue(failed.error.startswith("the fit did not converge"))
         self.assertIn("parameters fitted for", failed.health)
         rows = self._rows()
-        self.assertEqual(rows[self.p["lapsed"]].fit_id, failed)
-        self.assertEqual(rows[self.p["lapsed"]].churn_risk, "high")
+        self.assertEqual(rows[self.p["lapsed"]].churn_risk, "high")  # scored with the good fit's parameters
+        bgnbd = clv.BgNbdParams(good.bgnbd_r, good.bgnbd_alpha, good.bgnbd_a, good.bgnbd_b)
+        row = rows[self.p["refund"]]
+        self.assertAlmostEqual(row.p_alive, clv.p_alive(bgnbd, row.frequency, row.recency_days, row.age_days), places=5)
 
     def test_customer_who_left_the_calibration_period_loses_its_row(self):
         self.company.ecrm_clv_calibration_days = 365
