@@ -40,6 +40,7 @@ import benchlib  # noqa: E402  (bench/ is not a package)
 # when the module is there and reports "not available" otherwise.
 SECTIONS = {
     "rfm": "rfm",
+    "clv": "clv",
     "pressure": "pressure",
     "escalation": "cases",
     "duplicates": "duplicates",

@@ -80,6 +80,10 @@
         "views/ecrm_case_answer_views.xml",
         "views/res_partner_cases_views.xml",
         "views/ecrm_routing_views.xml",
+        # customer value and products to offer
+        "security/ecrm_clv_security.xml",
+        "data/ecrm_product_rule_cron.xml",
+        "views/ecrm_clv_views.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -14,6 +14,8 @@ from . import ecrm_case_sla
 from . import ecrm_case_routing
 from . import ecrm_case_stage
 from . import ecrm_case_work_hours
+from . import ecrm_clv_fit
+from . import ecrm_clv_score
 from . import ecrm_dashboard
 from . import ecrm_demo
 from . import ecrm_duplicate_group
@@ -24,8 +26,10 @@ from . import ecrm_job_request
 from . import ecrm_pressure_deferral
 from . import ecrm_pressure_rule
 from . import ecrm_pressure_simulation
+from . import ecrm_product_rule
 from . import ecrm_rfm_migration
 from . import ecrm_rfm_score
+from . import ecrm_rfm_score_clv
 from . import ecrm_rfm_segment
 from . import ecrm_rfm_snapshot
 from . import ecrm_routing_rule
@@ -39,9 +43,12 @@ from . import mailing_mailing
 from . import mailing_trace
 from . import res_company
 from . import res_company_sla
+from . import res_company_clv
 from . import res_config_settings
+from . import res_config_settings_clv
 from . import res_partner_360
 from . import res_partner_cases
+from . import res_partner_clv
 from . import res_partner_consent
 from . import res_partner_identity
 from . import res_partner_import

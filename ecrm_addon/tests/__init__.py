@@ -14,6 +14,7 @@ from . import test_case_sla
 from . import test_company_rights
 from . import test_customer_360
 from . import test_customer_360_cases
+from . import test_customer_value
 from . import test_dashboard
 from . import test_duplicates
 from . import test_foundation

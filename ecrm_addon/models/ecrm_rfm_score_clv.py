@@ -1,0 +1,14 @@
+from odoo import api, models
+
+
+class EcrmRfmScore(models.Model):
+    _inherit = "ecrm.rfm.score"
+
+    @api.model
+    def _rfm_refresh_company(self, company, full=False):
+        """After the RFM scores, the customer value of the same company, on the
+        same documents and reference date, under the same advisory lock."""
+        refreshed = super()._rfm_refresh_company(company, full=full)
+        if refreshed:
+            self.env["ecrm.clv.score"]._clv_refresh_company(company)
+        return refreshed
