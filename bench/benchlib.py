@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Pure helpers of the benchmark runner (no Odoo import): scales, ratios,
 merging results, growth between two scales, and the printed table.
 

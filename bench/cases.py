@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Escalation section of the benchmark: the escalation cron over the
 generator's open cases (200k at the default scale) with D of them due (1k by
 default), then the same cron with none due. Its cost must follow the due cases

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Customer value section of the benchmark: the fit plus the scoring of every
 buyer (``ecrm.clv.score._clv_refresh_company``, what the RFM run adds) next to
 the RFM floor (the bare RFM aggregate query), and the "frequently bought

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Duplicate-scan section of the benchmark: ``ecrm.duplicate.group._ecrm_scan()``
 over every partner (the generator makes about 1 % of its customers share an
 email and about 0.5 % a phone number with another one), next to, in the same

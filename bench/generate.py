@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Set-based generator of a shop's history at scale, for the benchmarks.
 
 Writes, with a handful of INSERT ... SELECT statements (no ORM call per row):

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Load section of the benchmark: ``POST /ecrm/api/v1/cases`` under concurrent clients.
 
 Starts Odoo with ``--workers`` worker processes (default 2) on a scratch

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Customer 360 section of the benchmark: opening the partner form of a small
 customer (one order) and of the biggest one (most orders, invoices and
 touches), as the web client does it (``web_read`` with the form view's field

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Contact-pressure section of the benchmark: the pressure filter for a mailing to every generated
 customer (100k at the default scale) over the generated interaction log (2M
 rows), next to, in the same run:

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """RFM section of the benchmark: the engine's refreshes next to the bare
 aggregate query (the floor) and the Odoo idiom (one ``_read_group`` plus one
 ORM write per customer), all measured in the same run on the same data.

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Benchmark runner of ecrm_addon: generates shop-scale data in a scratch
 database (once) and times each engine next to its baselines in the same run.
 

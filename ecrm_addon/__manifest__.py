@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 {
     "name": "e-CRM for online shops",
     "summary": "Unified customer profile, multichannel cases with escalation, "

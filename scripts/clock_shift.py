@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Run Odoo's command line with the wall clock moved: ``clock_shift.py +400d ARGS...``.
 
 The date moves (``time.time``, ``datetime.now``, ``date.today``: time-machine,

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Print Odoo's requirements.txt resolved for this machine.
 
 Odoo 18.0 pins versions per Python release; the pins it gives for Python 3.12

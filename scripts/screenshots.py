@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Screenshots of the main e-CRM screens for the README, in headless Chromium.
 
 Run against the server scripts/run starts:

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import http
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.exceptions import UserError

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from . import ecrm_case_document_mixin  # isort: skip (inherited by account_move, sale_order, stock_picking)
 from . import account_move
 from . import crm_team

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Case intake: the customer found or created, the mail gateway, messages
 and the interaction log of a case."""
 

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Case deadlines, the clock paused while waiting on the customer, and the
 escalation and late-delivery crons."""
 

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Customer 360: the figures of a customer across its contacts, its timeline and the smart buttons."""
 
 from odoo import api, fields, models

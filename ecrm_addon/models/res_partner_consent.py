@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Consent: mailing-list opt-outs and the portal's self-service consent with a signed link."""
 
 from datetime import timedelta

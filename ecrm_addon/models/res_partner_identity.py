@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Identity of a customer: normalised email, phone and tax ID keys, and the matching every channel uses."""
 
 from odoo import api, fields, models, tools

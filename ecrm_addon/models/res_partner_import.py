@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Contact import: rows whose email, phone or tax ID is an existing customer's land on that customer."""
 
 from markupsafe import Markup

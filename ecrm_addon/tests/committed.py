@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """A base for tests that need committed data and real concurrent transactions.
 
 ``TransactionCase`` runs everything in one rolled-back transaction, so it cannot

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import Form, TransactionCase, new_test_user, tagged

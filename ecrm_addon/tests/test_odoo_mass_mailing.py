@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Odoo's own tests of the mass-mailing send flow, run again with ecrm_addon
 installed: the pressure override must keep the parent's behaviour when no rule
 blocks (rules are active, with limits nobody reaches). Subclassed, not imported by name, so

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Odoo's own tests of the partner flows the identity feature overrides, run
 again with ecrm_addon installed: ``find_or_create`` and ``name_create`` (and
 ``_parse_partner_name`` under them), the merge wizard, and the partner lookup

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo.addons.mail.tools.discuss import Store
 from odoo.tests import TransactionCase, new_test_user, tagged
 

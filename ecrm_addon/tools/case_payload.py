@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Validation of the JSON body of ``POST /ecrm/api/v1/cases`` (no Odoo import)."""
 
 import json

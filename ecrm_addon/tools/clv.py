@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Customer value: BG/NBD purchases and Gamma-Gamma spend, fitted by maximum likelihood.
 
 BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way"):

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Identity keys of a customer that need no ORM: E.164 phone and VAT keys,
 and which partner field each key is stored in and computed from.
 

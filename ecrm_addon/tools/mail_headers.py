@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Headers of an incoming mail that need no ORM."""
 
 # Precedence values of mail sent to many (mailing lists, bulk senders) or by a program

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Contact-pressure decisions on a handful of values, without the database.
 
 The engine (``ecrm.pressure.rule._ecrm_check``) makes the same decisions in one

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """RFM score bins and pressure decay, as the design contract states them.
 
 The SQL engine computes the same figures set-based; these functions are the

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Outgoing escalation webhooks that cannot be aimed at the server's own network.
 
 No odoo import. ``post`` resolves the URL's host once, refuses it unless every

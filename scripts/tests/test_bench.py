@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The benchmark runner's pure parts: scales, sections, ratios, merging
 results into an existing JSON, growth between two scales, the table.
 

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """scripts/clock_shift.py: the offset it reads and the clock it moves."""
 
 import datetime

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The two README commands end bad configurations with a clear message.
 
 They run the real scripts in subprocesses; none of these cases needs Odoo or

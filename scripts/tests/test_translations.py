@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Spanish is complete: every term of the template is translated in es.po,
 with the same placeholders (a dropped %(name)s would crash the message), in
 ecrm_addon and in every bridge addon beside it."""

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """18.0.1.1.0: the first case stage is "Received" (it was "New", the same term
 as the RFM segment, so both got one Spanish word). The stage is data loaded
 once (noupdate): renamed here, in English and every Spanish translation the

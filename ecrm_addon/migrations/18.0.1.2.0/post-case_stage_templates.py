@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """18.0.1.2.0: the shipped Waiting on customer and Solved stages get their
 customer emails (and Solved its rating request), as a new database does. The
 stages are noupdate data: without this, an upgraded shop would send none."""

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """18.0.1.2.0: the Cases Analysis and Contact Pressure reports are queries
 evaluated with the ORM's clock (``_table_query``): their old SQL views go.
 Escalation levels made before webhooks were signed get a secret each."""

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """18.0.1.2.0: fresh installs ship two SLA policies per company; on an
 upgrade, only companies with no policy at all (none of their own, none
 shared) get them, so that a shop's own configuration keeps deciding."""

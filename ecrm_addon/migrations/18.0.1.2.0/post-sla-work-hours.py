@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """18.0.1.2.0: cases answered or closed before the working-hour figures
 existed get them, in batches: the time to the first response and to the
 closing in the working hours of their SLA policy (else their company),

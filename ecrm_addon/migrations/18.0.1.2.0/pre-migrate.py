@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """18.0.1.2.0: one-off fixes that ran at every update in ``init()`` before.
 
 Deferrals made before they had a company get the mailing's (its responsible's,

@@ -1,3 +1,5 @@
+# Copyright 2026 ecrm_addon contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import threading
 
 from ecrm_addon.tools.cron import auto_commit
