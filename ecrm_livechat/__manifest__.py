@@ -8,6 +8,8 @@
     "website": "https://github.com/ecrm-addon/ecrm_addon",
     "author": "ecrm_addon contributors",
     "license": "LGPL-3",
+    "development_status": "Beta",
+    "maintainers": ["ecrm-addon"],
     "depends": ["ecrm_addon", "im_livechat"],
     "auto_install": True,
     "installable": True,
