@@ -12,5 +12,7 @@ class EcrmRfmScore(models.Model):
         same documents and reference date, under the same advisory lock."""
         refreshed = super()._rfm_refresh_company(company, full=full)
         if refreshed:
-            self.env["ecrm.clv.score"]._clv_refresh_company(company)
+            # sudo: the engine writes the company's figures and fit, as the RFM
+            # refresh writes its scores; callers are the cron and managers
+            self.env["ecrm.clv.score"].sudo()._clv_refresh_company(company)
         return refreshed
