@@ -67,17 +67,8 @@ registry.category("web_tour.tours").add("ecrm_loop_agent_answer_tour", {
             run: "click",
         },
         {
-            content: "The case is solved",
-            trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Solved')",
-        },
-        {
-            content: "Save the case",
-            trigger: ".o_form_view .o_form_button_save",
-            run: "click",
-        },
-        {
-            content: "The case is saved",
-            trigger: ".o_form_view .o_form_saved",
+            content: "The case is solved and saved (the statusbar saves it)",
+            trigger: ".o_form_view .o_form_saved .o_statusbar_status button.o_arrow_button_current:contains('Solved')",
         },
     ],
 });
