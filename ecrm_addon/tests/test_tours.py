@@ -1,5 +1,7 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import json
+import re
 from datetime import timedelta
 
 from odoo import Command, fields
@@ -111,3 +113,81 @@ class TestToursPortal(HttpCase):
             body="A new parcel leaves today.", message_type="comment", subtype_xmlid="mail.mt_comment"
         )
         self.start_tour(f"/my/cases/{case.id}", "ecrm_portal_case_reply_tour", login="ecrm_tour_portal")
+
+
+@tagged("post_install", "-at_install")
+class TestToursServiceLoop(HttpCase):
+    """The service loop in the browser, each step by the person who does it:
+    a portal customer opens a case and gets the acknowledgement, an agent
+    answers with a canned answer and solves it, the customer rates it from the
+    emailed link, the manager reads the CSAT on the overview. Tours run at real
+    time: every date of the loop is written and read in the same run."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Other data of the database (demo shop) must not disturb the figures nor the suggestions.
+        cls.other_company = cls.env["res.company"].create({"name": "Other Shop"})
+        cls.env["ecrm.case"].search([]).write({"company_id": cls.other_company.id})
+        cls.env["ecrm.case.answer"].search([]).active = False
+        cls.env.company.email = "shop@example.com"
+        cls.portal_user = new_test_user(
+            cls.env, login="ecrm_tour_loop_portal", email="loop.customer@example.com", groups="base.group_portal"
+        )
+        cls.agent = new_test_user(cls.env, login="ecrm_tour_loop_agent", groups="ecrm_addon.group_ecrm_user")
+        cls.manager = new_test_user(cls.env, login="ecrm_tour_loop_manager", groups="ecrm_addon.group_ecrm_manager")
+        cls.env["ecrm.case.answer"].create(
+            {
+                "name": "Tour parcel lost",
+                "body": '<p>Hello <t t-out="object.partner_id.name"/>, we send a new parcel today.</p>',
+            }
+        )
+
+    def _customer_mails(self, case):
+        return self.env["mail.mail"].search(
+            [
+                ("model", "=", case._name),
+                ("res_id", "=", case.id),
+                ("recipient_ids", "in", self.portal_user.partner_id.ids),
+            ],
+            order="id",
+        )
+
+    def test_service_loop(self):
+        customer = self.portal_user.partner_id
+        # 1. the customer opens a case on the portal and is acknowledged by email
+        self.start_tour("/my/cases", "ecrm_loop_portal_case_tour", login="ecrm_tour_loop_portal")
+        case = self.env["ecrm.case"].search([("partner_id", "=", customer.id)])
+        self.assertEqual((case.subject, case.channel), ("Parcel never arrived", "portal"))
+        acknowledgement = self._customer_mails(case)
+        self.assertEqual(len(acknowledgement), 1)
+        self.assertEqual(acknowledgement.state, "outgoing")
+        self.assertIn(case.name, acknowledgement.subject)
+        self.assertIn(case.name, acknowledgement.body_html)
+
+        # 2. the agent answers with the suggested canned answer, then solves the case
+        self.start_tour(f"/odoo/ecrm.case/{case.id}", "ecrm_loop_agent_answer_tour", login="ecrm_tour_loop_agent")
+        answer = case.message_ids.filtered(
+            lambda message: message.author_id == self.agent.partner_id and message.message_type == "comment"
+        )
+        self.assertEqual(len(answer), 1)
+        self.assertIn(f"Hello {customer.name}, we send a new parcel today.", answer.body)
+        self.assertEqual(case.stage_id, self.env.ref("ecrm_addon.ecrm_case_stage_solved"))
+        rating = self.env["rating.rating"].search([("res_model", "=", case._name), ("res_id", "=", case.id)])
+        self.assertEqual(len(rating), 1)
+        self.assertTrue(rating.access_token)
+        self.assertFalse(rating.consumed)
+
+        # 3. the customer follows the "Satisfied" link of the emailed rating request
+        request = (self._customer_mails(case) - acknowledgement).filtered(lambda mail: "/rate/" in mail.body_html)
+        self.assertEqual(len(request), 1, "one rating request is queued to the customer")
+        link = re.search(r'href="[^"]*(/rate/[\w-]+/5)"', request.body_html)
+        self.assertTrue(link, "the rating request links to the rating page")
+        self.assertEqual(link.group(1), f"/rate/{rating.access_token}/5")
+        self.start_tour(link.group(1), "ecrm_loop_customer_rating_tour", login="ecrm_tour_loop_portal")
+        self.assertEqual((rating.rating, rating.feedback, rating.consumed), (5, "Quick and kind, thank you.", True))
+
+        # 4. the manager reads the CSAT on the overview
+        self.start_tour("/odoo", "ecrm_loop_manager_csat_tour", login="ecrm_tour_loop_manager")
+        figures = json.loads(self.env.ref("ecrm_addon.ecrm_dashboard_cases").with_user(self.manager).kanban_dashboard)
+        self.assertEqual((figures["csat"], figures["csat_cases"]), (100, 1))
