@@ -9,11 +9,22 @@ Tested by scripts/tests/test_bench.py.
 import copy
 import math
 import statistics
+import tracemalloc
 
 # Per-scale defaults of the generator, as multiples of the customers / orders:
 # 100k customers and 1M orders give 2M interactions and 200k open cases.
 INTERACTIONS_PER_ORDER = 2
 CASES_PER_CUSTOMER = 2
+
+
+def peak_memory(fn):
+    """Peak Python memory (bytes, tracemalloc) while ``fn()`` runs."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def parse_scale(text):

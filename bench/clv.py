@@ -15,8 +15,9 @@ rules see as many order lines as the scale has orders."""
 import random
 import statistics
 import time
-import tracemalloc
 from datetime import timedelta
+
+from benchlib import peak_memory
 
 from odoo import Command, fields
 from odoo.tools import SQL
@@ -25,15 +26,6 @@ TARGETS = {"clv_over_rfm_floor_max": 3.0}
 LINE_MARK = "[bench-clv]"
 PRODUCTS = 200
 PRODUCT_CODE = "BENCH-CLV-%03d"
-
-
-def _peak_memory(fn):
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def _products(env):
@@ -157,7 +149,7 @@ def _measure_rules(env, company, repeat):
         Rule._rule_refresh_company(company)
         rules_times.append(time.perf_counter() - t0)
         cr.commit()
-    rules_memory = _peak_memory(lambda: Rule._rule_refresh_company(company))
+    rules_memory = peak_memory(lambda: Rule._rule_refresh_company(company))
     cr.commit()
     cr.execute("SELECT count(*) FROM ecrm_product_rule WHERE company_id = %s", [company.id])
     rule_count = cr.fetchone()[0]
@@ -237,7 +229,7 @@ def run(env, options):
         clv_times.append(time.perf_counter() - t0)
         fits.append(fit)
         cr.commit()
-    clv_memory = _peak_memory(lambda: Clv._clv_refresh_company(company))
+    clv_memory = peak_memory(lambda: Clv._clv_refresh_company(company))
     cr.commit()
     fit = fits[-1]
     cr.execute(

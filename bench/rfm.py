@@ -13,8 +13,9 @@ again; committed). The generated extra invoices are deleted at the end."""
 
 import statistics
 import time
-import tracemalloc
 from datetime import timedelta
+
+from benchlib import peak_memory
 
 from odoo import fields
 from odoo.addons.ecrm_addon.tools.scoring import tie_aware_scores
@@ -22,15 +23,6 @@ from odoo.tools import SQL
 
 TARGETS = {"refresh_over_floor_max": 4.0, "idiom_over_refresh_min": 100.0}
 DAY_REF = "bench-day"  # ``ref`` of the invoices this section adds
-
-
-def _peak_memory(fn):
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def _vacuum(dbname, tables):
@@ -227,7 +219,7 @@ def run(env, options):  # noqa: PLR0915
     _add_a_day_of_invoices(cr, company, day)
     company.ecrm_rfm_date = day
     cr.commit()
-    refresh_peak = _peak_memory(lambda: Score._rfm_refresh_company(company))
+    refresh_peak = peak_memory(lambda: Score._rfm_refresh_company(company))
     cr.commit()
     cr.execute("SELECT count(*) FROM ecrm_rfm_score WHERE company_id = %s", [company.id])
     scored = cr.fetchone()[0]
@@ -268,7 +260,7 @@ def run(env, options):  # noqa: PLR0915
         idiom["scores"] = {p: (r[i], f[i], m[i], figures[p][0], round(figures[p][1], 2)) for i, p in enumerate(pids)}
         idiom["python_scoring_s"] = time.perf_counter() - t0
 
-    idiom_peak = _peak_memory(idiom_read_and_score)
+    idiom_peak = peak_memory(idiom_read_and_score)
     scores = idiom["scores"]
     existing = {s.partner_id.id: s for s in Score.search([("company_id", "=", company.id)])}
     segments = env["ecrm.rfm.segment"].search([])
