@@ -1,19 +1,25 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import logging
+import random
+import time
+from collections import Counter
 from datetime import timedelta
 from itertools import pairwise
 
 from psycopg2 import errors as pg_errors
 
-from odoo import SUPERUSER_ID, api, fields
-from odoo.tests import tagged
+from odoo import SUPERUSER_ID, Command, api, fields
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tests import new_test_user, tagged
 from odoo.tools import mute_logger
 
 from .committed import CommittedCase, WebhookReceiver
 
 CASES = 12
 TAG = "[reliability]"
+
+_logger = logging.getLogger(__name__)
 
 
 class EscalationFixture(CommittedCase):
@@ -267,3 +273,136 @@ class TestRfmConcurrency(CommittedCase):
         expected = dict.fromkeys(self.partner_ids, self.ORDERS_EACH)
         self.assertEqual(frequencies, expected, "the next run sees every order")
         self.assertEqual((mailing_state, traces), ("done", self.CUSTOMERS))
+
+
+@tagged("post_install", "-at_install")
+class TestRoutingConcurrency(CommittedCase):
+    """Round-robin under real concurrency: workers open cases for one team at
+    the same time, each case in a transaction of its own (as the mail gateway,
+    the portal and the API do), and retry on a concurrency error as Odoo's
+    request loop does (``odoo.service.model.retrying``)."""
+
+    CASES = 100
+    WORKERS = 4
+    MEMBERS = 3
+    MAX_ATTEMPTS = 100  # per case; the retries of a busy team, not a bound that should be reached
+
+    def setUp(self):
+        super().setUp()
+        self.team_id, self.member_ids, self.partner_id = self.committed(self._create_team)
+        # before the base class's cleanup deletes the members' partners (restricted while a user has them)
+        self.addCleanup(self.committed, self._delete_team)
+
+    def _create_team(self, env):
+        company = env.ref("base.main_company")
+        always = env["resource.calendar"].create(
+            {
+                "name": f"{TAG} 24/7",
+                "tz": "UTC",
+                "company_id": company.id,
+                "attendance_ids": [
+                    Command.create(
+                        {"name": f"Day {day}", "dayofweek": str(day), "hour_from": 0, "hour_to": 24}
+                        | {"day_period": "morning"}
+                    )
+                    for day in range(7)
+                ],
+            }
+        )
+        members = env["res.users"].browse(
+            [
+                new_test_user(env, login=f"ecrm_rr_member_{n}", groups="ecrm_addon.group_ecrm_user").id
+                for n in range(self.MEMBERS)
+            ]
+        )
+        env["resource.resource"].create(
+            [
+                {"name": user.name, "user_id": user.id, "calendar_id": always.id, "company_id": company.id}
+                for user in members
+            ]
+        )
+        team = env["crm.team"].create(
+            {
+                "name": f"{TAG} round-robin desk",
+                "company_id": company.id,
+                "ecrm_assignment": "round_robin",
+                "member_ids": [Command.set(members.ids)],
+            }
+        )
+        working = team._ecrm_working_members(company, fields.Datetime.now())[team]
+        assert working == members, "fixture members are not working now (a public holiday in the database?)"
+        customer = env["res.partner"].create({"name": f"{TAG} customer", "email": "reliability.rr@example.com"})
+        return team.id, members.ids, customer.id
+
+    def _delete_team(self, env):
+        team = env["crm.team"].browse(self.team_id)
+        members = env["res.users"].browse(self.member_ids)
+        resources = env["resource.resource"].search([("user_id", "in", members.ids)])
+        calendar = resources.calendar_id
+        env["ecrm.case"].search([("team_id", "=", team.id)]).unlink()
+        team.unlink()
+        resources.unlink()
+        calendar.unlink()
+        members.unlink()
+
+    def open_cases(self, worker, count):
+        """A worker opening ``count`` cases for the team, one per transaction,
+        retrying a case whose transaction met a concurrent one; (retries, most
+        attempts one case needed)."""
+
+        def work(env):
+            retries = worst = 0
+            for n in range(count):
+                for attempt in range(1, self.MAX_ATTEMPTS + 1):
+                    try:
+                        env["ecrm.case"].create(
+                            {
+                                "subject": f"{TAG} return {worker}-{n}",
+                                "partner_id": self.partner_id,
+                                "team_id": self.team_id,
+                            }
+                        )
+                        env.cr.commit()
+                        worst = max(worst, attempt)
+                        break
+                    except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                        env.cr.rollback()
+                        env.reset()
+                        retries += 1
+                        time.sleep(random.uniform(0, 0.05))
+                else:
+                    raise AssertionError(f"worker {worker}: case {n} not created in {self.MAX_ATTEMPTS} attempts")
+            return retries, worst
+
+        return work
+
+    @mute_logger("odoo.sql_db")  # the serialization failures the workers retry
+    def test_round_robin_is_fair_over_100_cases_opened_concurrently(self):
+        share = self.CASES // self.WORKERS
+        results, errors = self.in_threads(*(self.open_cases(worker, share) for worker in range(self.WORKERS)))
+        self.assertEqual(errors, [None] * self.WORKERS)
+        _logger.info(
+            "%s cases opened by %s workers: %s retries, at most %s attempts for a case",
+            self.CASES,
+            self.WORKERS,
+            sum(retries for retries, _worst in results),
+            max(worst for _retries, worst in results),
+        )
+
+        def read(env):
+            cases = env["ecrm.case"].search([("team_id", "=", self.team_id)], order="id")
+            return [case.user_id.id for case in cases], env["crm.team"].browse(self.team_id).ecrm_last_user_id.id
+
+        assignees, last = self.committed(read)
+        self.assertEqual(len(assignees), self.CASES)
+        self.assertNotIn(False, assignees, "no case left unassigned")
+        counts = Counter(assignees)
+        self.assertEqual(sorted(counts), sorted(self.member_ids))
+        # 100 / 3: each member 33 or 34 cases
+        self.assertLessEqual(max(counts.values()) - min(counts.values()), 1, counts)
+        # The team's row lock orders the routings, and each inserts its case
+        # while it holds it: in the order of their ids, the members take turns.
+        order = {user_id: index for index, user_id in enumerate(sorted(self.member_ids))}
+        for previous, following in pairwise(assignees):
+            self.assertEqual(order[following], (order[previous] + 1) % self.MEMBERS, assignees)
+        self.assertEqual(last, assignees[-1])
