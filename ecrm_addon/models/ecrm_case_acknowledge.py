@@ -44,8 +44,6 @@ class EcrmCase(models.Model):
         acknowledgement follows it. Automatic mail (out-of-office, bulk,
         bounces) opens no case at all (see mail_thread.py)."""
         case = super().message_new(msg_dict, custom_values=custom_values)
-        if self.env.context.get("ecrm_auto_submitted"):
-            return case
         return case.with_context(ecrm_acknowledge_on_post=case.id)
 
     def message_post(self, **kwargs):
@@ -63,15 +61,20 @@ class EcrmCase(models.Model):
         their language, and log it; customers who cannot or must not get it are
         skipped (see ``_ecrm_reachable``)."""
         template = self.env.ref("ecrm_addon.ecrm_case_mail_template_acknowledge", raise_if_not_found=False)
-        if not template or self.env.context.get("ecrm_auto_submitted"):
+        if not template:
             return self.browse()
         cases = self._ecrm_reachable().filtered(lambda case: case._ecrm_post_customer_template(template))
         cases._ecrm_log_customer_mail(self.env._("Case acknowledged"), "service")
         return cases
 
     def _ecrm_reachable(self):
-        """The cases whose customer may get an automatic email: an address that
-        is not a mail server's (bounces) nor on the blacklist."""
+        """The cases whose customer may get an automatic email (acknowledgement,
+        stage template, rating request): none while an automatic mail is
+        processed (out-of-office, bounce: context key ``ecrm_auto_submitted``,
+        see mail_thread.py), else those whose customer has an address that is
+        not a mail server's (bounces) nor on the blacklist."""
+        if self.env.context.get("ecrm_auto_submitted"):
+            return self.browse()
         emails = {case.id: email_normalize(case.partner_id.email or "") for case in self}
         known = [email for email in emails.values() if email]
         # sudo: the blacklist is not readable by case users; only its addresses are compared

@@ -219,6 +219,43 @@ class TestCaseStageTemplates(AcknowledgeCommon):
         self.move(case, self.stage_solved)
         self.assertEqual(len(self.stage_mails(case, "is solved")), 1)
 
+    def assert_no_stage_email(self, case, partner):
+        self.assertFalse(self.stage_mails(case, "we need an answer from you"))
+        self.assertFalse(self.mails_to(partner))
+        self.assertFalse(
+            self.env["ecrm.interaction"].search(
+                [("res_model", "=", "ecrm.case"), ("res_id", "=", case.id), ("direction", "=", "outbound")]
+            )
+        )
+
+    def test_blacklisted_customer_gets_no_stage_email(self):
+        self.env["mail.blacklist"]._add(self.customer.email)
+        case = self.new_case()
+        self.move(case, self.stage_waiting)
+        self.assertEqual(case.stage_id, self.stage_waiting)
+        self.assert_no_stage_email(case, self.customer)
+
+    def test_mail_server_address_gets_no_stage_email(self):
+        daemon = self.env["res.partner"].create({"name": "Mail Delivery", "email": "MAILER-DAEMON@mx.example.com"})
+        case = self.new_case(partner_id=daemon.id)
+        self.move(case, self.stage_waiting)
+        self.assert_no_stage_email(case, daemon)
+
+    def test_stage_reached_while_an_automatic_mail_is_processed_sends_nothing(self):
+        """A case moved while the gateway processes an out-of-office or a bounce
+        (an automated action on incoming mail, say) emails nobody: neither the
+        stage template nor the rating request would reach a person."""
+        case = self.new_case()
+        self.move(case.with_context(ecrm_auto_submitted=True), self.stage_waiting)
+        self.assert_no_stage_email(case, self.customer)
+        self.move(case.with_context(ecrm_auto_submitted=True), self.stage_solved)
+        self.assertFalse(self.stage_mails(case, "is solved"))
+        self.assertFalse(case.message_ids.filtered(lambda m: m.body and "/rate/" in m.body))
+        self.assertFalse(self.mails_to(self.customer))
+        # the same move by an agent emails the customer
+        self.move(case, self.stage_waiting)
+        self.assertEqual(len(self.stage_mails(case, "we need an answer from you")), 1)
+
 
 @tagged("post_install", "-at_install")
 class TestCaseAcknowledgeChannels(HttpCase):
