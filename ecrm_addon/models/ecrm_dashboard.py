@@ -75,6 +75,11 @@ class EcrmDashboard(models.Model):
             ("response_deadline", "<", now),
         ]
 
+    def _ecrm_recent_ratings_domain(self):
+        """Cases Analysis rows of the ratings customers gave in the last
+        RECENT_DAYS days, whenever their case was opened or closed."""
+        return [("rating_date", ">=", fields.Datetime.now() - timedelta(days=RECENT_DAYS))]
+
     def _ecrm_tile_cases(self):
         Case = self.env["ecrm.case"]
         since = fields.Datetime.now() - timedelta(days=RECENT_DAYS)
@@ -87,7 +92,7 @@ class EcrmDashboard(models.Model):
         )
         decided = recent.get("met", 0) + recent.get("breached", 0)
         [(rated, happy)] = self.env["ecrm.case.report"]._read_group(
-            [("date_closed", ">=", since), ("rating_count", "=", 1)], [], ["rating_count:sum", "rating_happy:sum"]
+            self._ecrm_recent_ratings_domain(), [], ["rating_count:sum", "rating_happy:sum"]
         )
         return {
             "open": Case.search_count([("is_closed", "=", False)]),
@@ -187,6 +192,12 @@ class EcrmDashboard(models.Model):
 
     def action_open_case_analysis(self):
         return self._ecrm_action("ecrm_addon.ecrm_case_report_action")
+
+    def action_open_csat_analysis(self):
+        """The ratings behind the tile's CSAT: those given in the last RECENT_DAYS days."""
+        action = self._ecrm_action("ecrm_addon.ecrm_case_report_action_csat", domain=self._ecrm_recent_ratings_domain())
+        action["name"] = self.env._("Customer Satisfaction of the Last %(days)s Days", days=RECENT_DAYS)
+        return action
 
     def action_open_rfm_analysis(self):
         return self._ecrm_action("ecrm_addon.ecrm_rfm_score_action")

@@ -43,7 +43,7 @@ class EcrmCaseReport(models.Model):
             "ecrm_resolution_work_hours",
         ],
         "ecrm.rfm.score": ["partner_id", "company_id", "segment_id"],
-        "rating.rating": ["res_model", "res_id", "rating", "consumed"],
+        "rating.rating": ["res_model", "res_id", "rating", "consumed", "write_date"],
     }
 
     case_id = fields.Many2one("ecrm.case", readonly=True)
@@ -85,6 +85,11 @@ class EcrmCaseReport(models.Model):
     )
     case_count = fields.Integer(string="# Cases", readonly=True)
     rating = fields.Float(readonly=True, aggregator="avg", help="The case's last rating (1 to 5).")
+    rating_date = fields.Datetime(
+        string="Rated On",
+        readonly=True,
+        help="When the customer gave the case's last rating: CSAT over a period counts the ratings given in it.",
+    )
     rating_count = fields.Integer(string="# Rated", readonly=True)
     rating_happy = fields.Integer(string="# Happy", readonly=True, help="Rated Satisfied (4 or more out of 5).")
     csat = fields.Float(
@@ -124,7 +129,7 @@ class EcrmCaseReport(models.Model):
                    EXTRACT(EPOCH FROM (c.first_response_date - c.date_open)) / 3600.0
                        AS hours_to_first_response,
                    EXTRACT(EPOCH FROM (c.date_closed - c.date_open)) / 3600.0 AS hours_to_resolution,
-                   r.rating,
+                   r.rating, r.write_date AS rating_date,
                    (CASE WHEN r.rating IS NULL THEN 0 ELSE 1 END) AS rating_count,
                    (CASE WHEN r.rating >= %(happy)s THEN 1 ELSE 0 END) AS rating_happy,
                    (CASE WHEN r.rating >= %(happy)s THEN 100.0 WHEN r.rating IS NOT NULL THEN 0.0 END) AS csat,
@@ -136,7 +141,7 @@ class EcrmCaseReport(models.Model):
          LEFT JOIN ecrm_rfm_score s
                 ON s.partner_id = c.commercial_partner_id AND s.company_id = c.company_id
          LEFT JOIN LATERAL (
-                   SELECT rr.rating FROM rating_rating rr
+                   SELECT rr.rating, rr.write_date FROM rating_rating rr
                     WHERE rr.res_model = 'ecrm.case' AND rr.res_id = c.id
                       AND rr.consumed AND rr.rating >= %(rated)s
                  ORDER BY rr.write_date DESC, rr.id DESC

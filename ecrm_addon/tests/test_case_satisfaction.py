@@ -1,9 +1,11 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from unittest.mock import patch
+
 import lxml.html
 from freezegun import freeze_time
 
-from odoo import http
+from odoo import fields, http
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import EcrmCaseCommon
@@ -21,9 +23,14 @@ class SatisfactionCommon(EcrmCaseCommon):
         return case.message_ids.filtered(lambda m: m.body and "/rate/" in m.body)
 
     def rate(self, case, value, feedback=None):
-        """The customer's answer, as the public rating page applies it."""
+        """The customer's answer, as the public rating page applies it, at the
+        ORM's clock: the rating's write date is its transaction's timestamp,
+        which freeze_time does not move (as Odoo's own tests, patch it)."""
         token = case.sudo()._rating_get_access_token()
-        return case.sudo().rating_apply(value, token=token, feedback=feedback)
+        with patch.object(self.env.cr, "now", fields.Datetime.now):
+            rating = case.sudo().rating_apply(value, token=token, feedback=feedback)
+            self.env.flush_all()
+        return rating
 
 
 @tagged("post_install", "-at_install")
@@ -130,6 +137,8 @@ class TestCaseCsat(SatisfactionCommon):
                 {"partner_id": cls.bob.id, "company_id": cls.company.id, "segment_id": cls.lost.id},
             ]
         )
+        # the hand count is the whole count: no rating of the database's cases (demo shop)
+        cls.env["rating.rating"].search([("res_model", "=", "ecrm.case")]).unlink()
         cls.team_a, cls.team_b = cls.env["crm.team"].create([{"name": "Team A"}, {"name": "Team B"}])
         complaint = cls.env.ref("ecrm_addon.ecrm_case_category_complaint")
         ret = cls.env.ref("ecrm_addon.ecrm_case_category_return")
@@ -199,6 +208,43 @@ class TestCaseCsat(SatisfactionCommon):
             data = tile._ecrm_tile_cases()[0]
         # 5 rated in the last 30 days, 3 happy (5, 5, 4); the old case is left out
         self.assertEqual((data["csat_cases"], data["csat"]), (5, 60))
+
+    def test_overview_csat_counts_the_ratings_given_in_the_last_30_days(self):
+        """The ratings customers gave in the 30 days before 2026-11-25 (since
+        2026-10-26 10:00), whenever their case was closed."""
+        cases = self.env["ecrm.case"]
+        for name, closed_on, rated_on, rating in (
+            ("Late answer", "2026-09-20", "2026-11-10", 5),  # closed long ago, rated in the window: counts
+            ("Reopened", "2026-10-05", "2026-10-05", 1),  # rated before the window, closed again in it: not
+            ("Unhappy", "2026-11-15", "2026-11-16", 2),  # counts
+            ("Quick", "2026-11-01", "2026-11-02", 4),  # counts
+            ("Never answered", "2026-11-18", None, None),  # asked, not rated: not
+        ):
+            with freeze_time(f"{closed_on} 10:00"):
+                case = self.new_case(subject=name, partner_id=self.ana.id)
+                case.stage_id = self.stage_solved
+            if rated_on:
+                with freeze_time(f"{rated_on} 12:00"):
+                    self.rate(case, rating)
+            cases |= case
+        reopened = cases.filtered(lambda case: case.subject == "Reopened")
+        with freeze_time("2026-11-20 10:00"):
+            reopened.stage_id = self.stage_progress
+            reopened.stage_id = self.stage_solved
+        self.assertEqual(fields.Datetime.to_string(reopened.date_closed), "2026-11-20 10:00:00")
+        self.assertEqual(len(reopened.rating_ids), 1, "one request per case")
+        with freeze_time("2026-11-25 10:00"):
+            tile = self.env.ref("ecrm_addon.ecrm_dashboard_cases").with_user(self.manager)
+            data = tile._ecrm_tile_cases()[0]
+            action = tile.action_open_csat_analysis()
+            rows = self.env["ecrm.case.report"].with_user(self.manager).search(action["domain"])
+        # 3 ratings given in the window (5, 2, 4), 2 happy: 67 %
+        self.assertEqual((data["csat_cases"], data["csat"]), (3, 67))
+        self.assertEqual(rows.case_id, cases.filtered(lambda case: case.subject in ("Late answer", "Unhappy", "Quick")))
+        self.assertEqual(
+            fields.Datetime.to_string(rows.filtered(lambda row: row.case_id.subject == "Late answer").rating_date),
+            "2026-11-10 12:00:00",
+        )
 
 
 @tagged("post_install", "-at_install")
