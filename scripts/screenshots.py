@@ -103,27 +103,39 @@ def main():
     if not auth.get("result"):
         raise SystemExit(f"login failed: {auth.get('error')}")
 
-    def first_id(model, domain):
+    def call(model, method, *call_args, **kwargs):
         reply = session.post(
             page_url(args.url, "/web/dataset/call_kw"),
             json={
                 "jsonrpc": "2.0",
-                "params": {"model": model, "method": "search", "args": [domain], "kwargs": {"limit": 1}},
+                "params": {"model": model, "method": method, "args": list(call_args), "kwargs": kwargs},
             },
             timeout=30,
         ).json()
-        return (reply.get("result") or [0])[0]
+        return reply.get("result")
+
+    def first_id(model, domain, order=None):
+        return (call(model, "search", domain, limit=1, order=order) or [0])[0]
 
     customer = first_id("res.partner", [("name", "=", "Ana García López")])
+    # a case (open ones first) of a category with canned answers: its form suggests the most used ones
+    answered = {
+        category
+        for answer in call("ecrm.case.answer", "search_read", [("category_ids", "!=", False)], ["category_ids"]) or []
+        for category in answer["category_ids"]
+    }
+    answer_case = first_id("ecrm.case", [("category_id", "in", sorted(answered))], order="is_closed, date_open desc")
     screens = {
         "overview": "/odoo/action-ecrm_addon.ecrm_dashboard_action",
         "customers": "/odoo/action-ecrm_addon.res_partner_action_customers",
         "customer_360": f"/odoo/action-ecrm_addon.res_partner_action_customers/{customer}",
         "cases": "/odoo/action-ecrm_addon.ecrm_case_action",
+        "case_answers": f"/odoo/action-ecrm_addon.ecrm_case_action/{answer_case}",
         "rfm_analysis": "/odoo/action-ecrm_addon.ecrm_rfm_score_action",
         "rfm_segments": "/odoo/action-ecrm_addon.ecrm_rfm_segment_action",
         "pressure_rules": "/odoo/action-ecrm_addon.ecrm_pressure_rule_action",
         "duplicates": "/odoo/action-ecrm_addon.ecrm_duplicate_group_action",
+        "csat_analysis": "/odoo/action-ecrm_addon.ecrm_case_report_action_csat",
     }
     OUT.mkdir(parents=True, exist_ok=True)
     browser = Browser()
