@@ -191,3 +191,62 @@ class TestToursServiceLoop(HttpCase):
         self.start_tour("/odoo", "ecrm_loop_manager_csat_tour", login="ecrm_tour_loop_manager")
         figures = json.loads(self.env.ref("ecrm_addon.ecrm_dashboard_cases").with_user(self.manager).kanban_dashboard)
         self.assertEqual((figures["csat"], figures["csat_cases"]), (100, 1))
+
+
+@tagged("post_install", "-at_install")
+class TestToursOnboarding(HttpCase):
+    """The onboarding tour of the e-CRM app (Overview, a customer's 360, an
+    overdue case, a segment, the pressure check of a mailing to it), as the
+    e-CRM manager it is written for. It follows menus, tiles and first rows:
+    the few records below make sure each list has one, whatever the demo holds."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        customer = cls.env["res.partner"].create(
+            {"name": "Onboarding Customer", "email": "onboarding.customer@example.com", "customer_rank": 1}
+        )
+        cls.env["ecrm.rfm.score"].create(
+            {
+                "partner_id": customer.id,
+                "company_id": cls.env.company.id,
+                "segment_id": cls.env.ref("ecrm_addon.ecrm_rfm_segment_champions").id,
+            }
+        )
+        # Tours run at real time: a case opened a month ago is past both its deadlines today.
+        cls.case = cls.env["ecrm.case"].create(
+            {
+                "subject": "Onboarding parcel late",
+                "partner_id": customer.id,
+                "date_open": fields.Datetime.now() - timedelta(days=30),
+            }
+        )
+        # an e-CRM manager who runs the newsletters: no administrator rights
+        cls.manager = new_test_user(
+            cls.env,
+            login="ecrm_tour_onboarding_manager",
+            groups="ecrm_addon.group_ecrm_manager,mass_mailing.group_mass_mailing_user",
+        )
+
+    def test_onboarding_tour_goes_from_the_overview_to_a_pressure_check(self):
+        self.assertIn(self.case, self.env["ecrm.case"].search(self.env["ecrm.dashboard"]._ecrm_overdue_domain()))
+        self.start_tour("/odoo", "ecrm_onboarding_tour", login=self.manager.login)
+        simulation = self.env["ecrm.pressure.simulation"].search([("create_uid", "=", self.manager.id)])
+        self.assertEqual(len(simulation), 1, "the tour ends on one pressure check")
+        mailing = simulation.mailing_id
+        self.assertEqual(mailing.state, "draft", "the checked mailing is not sent")
+        segment = self.env["ecrm.rfm.segment"].search([("name", "=", mailing.subject)])
+        self.assertEqual(len(segment), 1, "the mailing was prepared from a segment")
+        self.assertIn(f"('segment_id', '=', {segment.id})", mailing.mailing_domain)
+        self.assertTrue(segment.customer_count)
+
+    def test_onboarding_tour_is_offered_once_before_odoo_tours(self):
+        Tour = self.env["web_tour.tour"].with_user(self.manager)
+        self.assertFalse(Tour.get_current_tour(), "only a user with Onboarding on is offered tours")
+        self.manager.tour_enabled = True  # Onboarding switched on (user menu), as Odoo does for a new admin
+        offered = Tour.get_current_tour()
+        self.assertEqual((offered["name"], offered["url"]), ("ecrm_onboarding_tour", "/odoo"))
+        self.assertIn("customer's 360 view", offered["rainbowManMessage"])
+        # the web client consumes the tour when its last step is done
+        Tour.consume("ecrm_onboarding_tour")
+        self.assertNotEqual((Tour.get_current_tour() or {}).get("name"), "ecrm_onboarding_tour")
