@@ -250,3 +250,11 @@ class TestToursOnboarding(HttpCase):
         # the web client consumes the tour when its last step is done
         Tour.consume("ecrm_onboarding_tour")
         self.assertNotEqual((Tour.get_current_tour() or {}).get("name"), "ecrm_onboarding_tour")
+
+    def test_onboarding_tour_is_not_offered_to_whom_cannot_follow_it(self):
+        # an agent opens neither the segments' configuration nor the mailings
+        agent = new_test_user(self.env, login="ecrm_tour_onboarding_agent", groups="ecrm_addon.group_ecrm_user")
+        agent.tour_enabled = True
+        offered = self.env["web_tour.tour"].with_user(agent).get_current_tour()
+        self.assertNotEqual((offered or {}).get("name"), "ecrm_onboarding_tour")
+        self.assertIn("ecrm_onboarding_tour", self.env["web_tour.tour"].search([]).mapped("name"))
