@@ -251,6 +251,29 @@ class TestToursOnboarding(HttpCase):
         Tour.consume("ecrm_onboarding_tour")
         self.assertNotEqual((Tour.get_current_tour() or {}).get("name"), "ecrm_onboarding_tour")
 
+    def test_onboarding_tour_starts_by_itself_in_the_users_language(self):
+        # a Spanish manager with Onboarding on logs in: the first step points at the apps menu,
+        # with its text in Spanish, and waits for the click before showing the next one
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.manager.write({"lang": "es_ES", "tour_enabled": True})
+        code = """(async () => {
+            const pointer = async (text) => {
+                for (let tries = 0; tries < 200; tries++) {
+                    const content = document.querySelector(".o_tour_pointer .o_tour_pointer_content");
+                    if (content && content.textContent.includes(text)) {
+                        return;
+                    }
+                    await new Promise((resolve) => setTimeout(resolve, 50));
+                }
+                throw new Error(`no tour step saying "${text}"`);
+            };
+            await pointer("Cinco minutos para ver lo que hace el e-CRM");
+            document.querySelector(".o_navbar_apps_menu button").click();
+            await pointer("Abra la aplicación e-CRM.");
+            console.log("test successful");
+        })()"""
+        self.browser_js("/odoo", code, login=self.manager.login)
+
     def test_onboarding_tour_is_not_offered_to_whom_cannot_follow_it(self):
         # an agent opens neither the segments' configuration nor the mailings
         agent = new_test_user(self.env, login="ecrm_tour_onboarding_agent", groups="ecrm_addon.group_ecrm_user")
