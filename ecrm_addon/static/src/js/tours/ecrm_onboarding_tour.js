@@ -127,6 +127,8 @@ registry.category("web_tour.tours").add("ecrm_onboarding_tour", {
         {
             content: "The mailing editor is ready",
             trigger: '.o_form_view [name="body_arch"] :iframe .o_mail_theme_selector_new',
+            // the editor's assets load on first use: on a fresh server that takes more than 10 s
+            timeout: 30000,
         },
         {
             trigger: '.o_form_view button[name="action_ecrm_pressure_simulate"]',
