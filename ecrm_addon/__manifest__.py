@@ -28,6 +28,8 @@
         "base_import",
         # satisfaction: rating requests on closed cases and Odoo's public rating page
         "rating",
+        # onboarding tour offered once to a new user
+        "web_tour",
     ],
     "external_dependencies": {"python": ["phonenumbers", "numpy", "scipy"]},
     "data": [
@@ -86,8 +88,13 @@
         "security/ecrm_clv_security.xml",
         "data/ecrm_product_rule_cron.xml",
         "views/ecrm_clv_views.xml",
+        # onboarding
+        "data/ecrm_tour_data.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "ecrm_addon/static/src/js/tours/ecrm_onboarding_tour.js",
+        ],
         "web.assets_tests": [
             "ecrm_addon/static/tests/tours/*.js",
         ],

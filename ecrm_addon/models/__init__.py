@@ -61,3 +61,4 @@ from . import sale_order
 from . import sms_composer
 from . import sms_sms
 from . import stock_picking
+from . import web_tour_tour

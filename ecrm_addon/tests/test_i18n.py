@@ -1,6 +1,7 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import ast
+import re
 from pathlib import Path
 
 import polib
@@ -9,7 +10,7 @@ from lxml import etree
 from odoo.exceptions import ValidationError
 from odoo.modules.module import get_module_path
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tools.translate import TranslationModuleReader
+from odoo.tools.translate import TranslationModuleReader, code_translations
 
 
 @tagged("post_install", "-at_install")
@@ -120,6 +121,29 @@ class TestSpanish(TransactionCase):
         # and so does the template's own text
         self.assertIn("ahora se atiende con prioridad", sent.body)
         self.assertNotIn("handled with priority", sent.body)
+
+    def test_onboarding_tour_in_spanish(self):
+        source = (Path(get_module_path("ecrm_addon")) / "static/src/js/tours/ecrm_onboarding_tour.js").read_text()
+        texts = set(re.findall(r'_t\(\s*"([^"]+)"', source))
+        self.assertGreaterEqual(len(texts), 10)
+        # what the web client receives for a Spanish user (/web/webclient/translations)
+        spanish = {
+            message["id"]: message["string"]
+            for message in code_translations.get_web_translations("ecrm_addon", "es_ES")["messages"]
+        }
+        self.assertFalse(texts - spanish.keys(), "tour steps without a Spanish translation")
+        self.assertEqual(spanish["Open the first overdue case."], "Abra el primer caso vencido.")
+        # the closing message, offered with the tour in the user's language to a manager who runs the mailings
+        manager = new_test_user(
+            self.env,
+            login="ecrm_es_tour_manager",
+            groups="ecrm_addon.group_ecrm_manager,mass_mailing.group_mass_mailing_user",
+            lang="es_ES",
+        )
+        manager.tour_enabled = True
+        offered = self.env["web_tour.tour"].with_user(manager).with_context(lang="es_ES").get_current_tour()
+        self.assertEqual(offered["name"], "ecrm_onboarding_tour")
+        self.assertIn("¡Bien hecho!", offered["rainbowManMessage"])
 
 
 @tagged("post_install", "-at_install")

@@ -191,3 +191,93 @@ class TestToursServiceLoop(HttpCase):
         self.start_tour("/odoo", "ecrm_loop_manager_csat_tour", login="ecrm_tour_loop_manager")
         figures = json.loads(self.env.ref("ecrm_addon.ecrm_dashboard_cases").with_user(self.manager).kanban_dashboard)
         self.assertEqual((figures["csat"], figures["csat_cases"]), (100, 1))
+
+
+@tagged("post_install", "-at_install")
+class TestToursOnboarding(HttpCase):
+    """The onboarding tour of the e-CRM app (Overview, a customer's 360, an
+    overdue case, a segment, the pressure check of a mailing to it), as the
+    e-CRM manager it is written for. It follows menus, tiles and first rows:
+    the few records below make sure each list has one, whatever the demo holds."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        customer = cls.env["res.partner"].create(
+            {"name": "Onboarding Customer", "email": "onboarding.customer@example.com", "customer_rank": 1}
+        )
+        cls.env["ecrm.rfm.score"].create(
+            {
+                "partner_id": customer.id,
+                "company_id": cls.env.company.id,
+                "segment_id": cls.env.ref("ecrm_addon.ecrm_rfm_segment_champions").id,
+            }
+        )
+        # Tours run at real time: a case opened a month ago is past both its deadlines today.
+        cls.case = cls.env["ecrm.case"].create(
+            {
+                "subject": "Onboarding parcel late",
+                "partner_id": customer.id,
+                "date_open": fields.Datetime.now() - timedelta(days=30),
+            }
+        )
+        # an e-CRM manager who runs the newsletters: no administrator rights
+        cls.manager = new_test_user(
+            cls.env,
+            login="ecrm_tour_onboarding_manager",
+            groups="ecrm_addon.group_ecrm_manager,mass_mailing.group_mass_mailing_user",
+        )
+
+    def test_onboarding_tour_goes_from_the_overview_to_a_pressure_check(self):
+        self.assertIn(self.case, self.env["ecrm.case"].search(self.env["ecrm.dashboard"]._ecrm_overdue_domain()))
+        self.start_tour("/odoo", "ecrm_onboarding_tour", login=self.manager.login)
+        simulation = self.env["ecrm.pressure.simulation"].search([("create_uid", "=", self.manager.id)])
+        self.assertEqual(len(simulation), 1, "the tour ends on one pressure check")
+        mailing = simulation.mailing_id
+        self.assertEqual(mailing.state, "draft", "the checked mailing is not sent")
+        segment = self.env["ecrm.rfm.segment"].search([("name", "=", mailing.subject)])
+        self.assertEqual(len(segment), 1, "the mailing was prepared from a segment")
+        self.assertIn(f"('segment_id', '=', {segment.id})", mailing.mailing_domain)
+        self.assertTrue(segment.customer_count)
+
+    def test_onboarding_tour_is_offered_once_before_odoo_tours(self):
+        Tour = self.env["web_tour.tour"].with_user(self.manager)
+        self.assertFalse(Tour.get_current_tour(), "only a user with Onboarding on is offered tours")
+        self.manager.tour_enabled = True  # Onboarding switched on (user menu), as Odoo does for a new admin
+        offered = Tour.get_current_tour()
+        self.assertEqual((offered["name"], offered["url"]), ("ecrm_onboarding_tour", "/odoo"))
+        self.assertIn("customer's 360 view", offered["rainbowManMessage"])
+        # the web client consumes the tour when its last step is done
+        Tour.consume("ecrm_onboarding_tour")
+        self.assertNotEqual((Tour.get_current_tour() or {}).get("name"), "ecrm_onboarding_tour")
+
+    def test_onboarding_tour_starts_by_itself_in_the_users_language(self):
+        # a Spanish manager with Onboarding on logs in: the first step points at the apps menu,
+        # with its text in Spanish, and waits for the click before showing the next one
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.manager.write({"lang": "es_ES", "tour_enabled": True})
+        code = """(async () => {
+            const pointer = async (text) => {
+                for (let tries = 0; tries < 200; tries++) {
+                    const content = document.querySelector(".o_tour_pointer .o_tour_pointer_content");
+                    if (content && content.textContent.includes(text)) {
+                        return;
+                    }
+                    await new Promise((resolve) => setTimeout(resolve, 50));
+                }
+                throw new Error(`no tour step saying "${text}"`);
+            };
+            await pointer("Cinco minutos para ver lo que hace el e-CRM");
+            document.querySelector(".o_navbar_apps_menu button").click();
+            await pointer("Abra la aplicación e-CRM.");
+            console.log("test successful");
+        })()"""
+        self.browser_js("/odoo", code, login=self.manager.login)
+
+    def test_onboarding_tour_is_not_offered_to_whom_cannot_follow_it(self):
+        # an agent opens neither the segments' configuration nor the mailings
+        agent = new_test_user(self.env, login="ecrm_tour_onboarding_agent", groups="ecrm_addon.group_ecrm_user")
+        agent.tour_enabled = True
+        offered = self.env["web_tour.tour"].with_user(agent).get_current_tour()
+        self.assertNotEqual((offered or {}).get("name"), "ecrm_onboarding_tour")
+        self.assertIn("ecrm_onboarding_tour", self.env["web_tour.tour"].search([]).mapped("name"))
