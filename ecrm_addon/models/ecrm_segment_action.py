@@ -118,12 +118,13 @@ class EcrmSegmentAction(models.Model):
 
     @api.model
     def _ecrm_run_segment_actions(self, company, date, first_run=False):
-        """Run the actions of the moves of ``company``'s run of ``date``: first
-        the deferred emails whose window freed, then every (move, action) pair
-        not run yet, claimed by one ``INSERT ... ON CONFLICT DO NOTHING
-        RETURNING``: a second run of the date, or a run overlapping this one,
-        claims nothing twice (the unique index makes the later one wait for
-        the earlier one's commit, then skip its rows or fail to serialise).
+        """Run the actions of the moves of ``company``'s run of ``date``, in one
+        statement that picks the deferred emails whose window freed (rows
+        another run is retrying are skipped) and claims every (move, action)
+        pair not run yet with ``INSERT ... ON CONFLICT DO NOTHING RETURNING``:
+        a second run of the date, or a run overlapping this one, claims nothing
+        twice (the unique index makes the later one wait for the earlier one's
+        commit, then skip its rows or fail to serialise).
 
         A first run of the company (``first_run``) puts every customer in a
         segment; its moves are claimed as skipped, not acted on."""
@@ -131,35 +132,52 @@ class EcrmSegmentAction(models.Model):
         # whatever the user who runs the RFM computation
         env = self.sudo().with_company(company).env
         Log = env["ecrm.segment.action.log"]
-        env[self._name]._ecrm_retry_deferred(company)
+        now = fields.Datetime.now()
         for model in ("ecrm.segment.action", "ecrm.rfm.snapshot", "ecrm.segment.action.log"):
             env[model].flush_model()
         env.cr.execute(
             SQL(
                 """
-                INSERT INTO ecrm_segment_action_log AS l
-                       (snapshot_id, action_id, company_id, partner_id, date, state, note)
-                SELECT s.id, a.id, s.company_id, s.partner_id, s.date,
-                       CASE WHEN %(first)s THEN 'skipped' ELSE 'done' END,
-                       CASE WHEN %(first)s THEN %(first_note)s END
-                  FROM ecrm_rfm_snapshot s
-                  JOIN ecrm_segment_action a
-                    ON a.active
-                   AND (a.company_id IS NULL OR a.company_id = s.company_id)
-                   AND a.segment_id = CASE a.trigger WHEN 'enter' THEN s.segment_id ELSE s.previous_segment_id END
-                 WHERE s.company_id = %(company)s AND s.date = %(date)s
-                   AND s.previous_segment_id IS DISTINCT FROM s.segment_id
-                 ORDER BY a.id, s.partner_id
-                ON CONFLICT (snapshot_id, action_id) DO NOTHING
-                RETURNING l.id
+                WITH due AS (
+                    SELECT id FROM ecrm_segment_action_log
+                     WHERE state = 'deferred' AND company_id = %(company)s AND until <= %(now)s
+                       FOR UPDATE SKIP LOCKED
+                ),
+                claimed AS (
+                    INSERT INTO ecrm_segment_action_log AS l
+                           (snapshot_id, action_id, company_id, partner_id, date, state, note)
+                    SELECT s.id, a.id, s.company_id, s.partner_id, s.date,
+                           CASE WHEN %(first)s THEN 'skipped' ELSE 'done' END,
+                           CASE WHEN %(first)s THEN %(first_note)s END
+                      FROM ecrm_rfm_snapshot s
+                      JOIN ecrm_segment_action a
+                        ON a.active
+                       AND (a.company_id IS NULL OR a.company_id = s.company_id)
+                       AND a.segment_id = CASE a.trigger WHEN 'enter' THEN s.segment_id
+                                                         ELSE s.previous_segment_id END
+                     WHERE s.company_id = %(company)s AND s.date = %(date)s
+                       AND s.previous_segment_id IS DISTINCT FROM s.segment_id
+                     ORDER BY a.id, s.partner_id
+                    ON CONFLICT (snapshot_id, action_id) DO NOTHING
+                    RETURNING l.id
+                )
+                SELECT TRUE, id FROM due
+                 UNION ALL
+                SELECT FALSE, id FROM claimed
+                 ORDER BY 1 DESC, 2
                 """,
                 company=company.id,
                 date=date,
+                now=now,
                 first=bool(first_run),
                 first_note=env._("First computation of the scores: not a move"),
             )
         )
-        claimed = Log.browse([row[0] for row in env.cr.fetchall()])
+        rows = env.cr.fetchall()
+        due = Log.browse([log_id for deferred, log_id in rows if deferred])
+        claimed = Log.browse([log_id for deferred, log_id in rows if not deferred])
+        if due:
+            self._ecrm_retry_deferred(due, now)
         if first_run or not claimed:
             return claimed
         for action, logs in claimed.grouped("action_id").items():
@@ -295,24 +313,9 @@ class EcrmSegmentAction(models.Model):
         )
 
     @api.model
-    def _ecrm_retry_deferred(self, company):
-        """Send the deferred emails of ``company`` whose window freed; those
-        past their limit are excluded. Rows another run is retrying are skipped."""
-        now = fields.Datetime.now()
-        self.env["ecrm.segment.action.log"].flush_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT id FROM ecrm_segment_action_log
-                 WHERE state = 'deferred' AND company_id = %s AND until <= %s
-                 ORDER BY id
-                   FOR UPDATE SKIP LOCKED
-                """,
-                company.id,
-                now,
-            )
-        )
-        due = self.env["ecrm.segment.action.log"].browse([row[0] for row in self.env.cr.fetchall()])
+    def _ecrm_retry_deferred(self, due, now):
+        """Send the deferred emails ``due`` (their window freed); those past
+        their limit are excluded."""
         expired = due.filtered(lambda log: log.defer_limit < now)
         expired.write({"state": "blocked"})
         for action, logs in (due - expired).grouped("action_id").items():

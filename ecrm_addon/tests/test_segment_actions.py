@@ -277,3 +277,16 @@ class TestSegmentActions(RfmCase):
         self.assertEqual(codes, {"new", "at_risk", "cant_lose_them", "champions"})
         self.assertFalse(any(shipped.mapped("active")))
         self.assertEqual(set(shipped.template_id.mapped("model")), {"res.partner"})
+
+    def test_shipped_emails_in_spanish(self):
+        self.env["res.lang"]._activate_lang("es_ES")
+        self.env["ir.module.module"]._load_module_terms(["ecrm_addon"], ["es_ES"], overwrite=True)
+        action = self.env.ref("ecrm_addon.ecrm_segment_action_winback_cant_lose").with_context(lang="es_ES")
+        self.assertEqual(action.name, "Correo de recuperación (No podemos perderlos)")
+        template = action.template_id
+        self.assertEqual(template.subject, "Le echamos de menos")
+        self.assertIn("Hasta pronto en nuestra tienda.", template.body_html)
+        customer = self.p["A"]
+        customer.lang = "es_ES"
+        rendered = template._render_field("body_html", customer.ids, compute_lang=True)[customer.id]
+        self.assertIn("Hace tiempo que no nos hace un pedido", rendered)
