@@ -12,9 +12,11 @@ class EcrmRfmScore(models.Model):
         the run's moves, in the same transaction and under the same advisory
         lock: the moves and what was done for them commit together."""
         first_run = not company.ecrm_rfm_scored_date
+        Action = self.env["ecrm.segment.action"]
+        high_before = Action._ecrm_high_risk_partner_ids(company)
         refreshed = super()._rfm_refresh_company(company, full=full)
         if refreshed:
-            self.env["ecrm.segment.action"]._ecrm_run_segment_actions(
-                company, company.ecrm_rfm_scored_date, first_run=first_run
+            Action._ecrm_run_segment_actions(
+                company, company.ecrm_rfm_scored_date, first_run=first_run, high_before=high_before
             )
         return refreshed

@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
@@ -29,12 +29,22 @@ class EcrmSegmentAction(models.Model):
         default=lambda self: self.env.company,
         help="Empty: the action runs in every company.",
     )
-    segment_id = fields.Many2one("ecrm.rfm.segment", string="RFM Segment", required=True, ondelete="cascade")
+    segment_id = fields.Many2one(
+        "ecrm.rfm.segment",
+        string="RFM Segment",
+        ondelete="cascade",
+        help="Required to enter or leave; for a churn risk turning high, empty: whatever the segment.",
+    )
     trigger = fields.Selection(
-        [("enter", "Enters the segment"), ("leave", "Leaves the segment")],
+        [("enter", "Enters the segment"), ("leave", "Leaves the segment"), ("churn_high", "Turns high churn risk")],
         string="When the customer",
         required=True,
         default="enter",
+    )
+    min_expected_value = fields.Float(
+        string="Minimum Expected Value",
+        help="Turning high churn risk: only customers whose expected value (next 12 months, company currency) "
+        "reaches this amount; 0: every customer.",
     )
     action_type = fields.Selection(
         [
@@ -79,9 +89,24 @@ class EcrmSegmentAction(models.Model):
         for action in self:
             action.log_count = counts.get(action, 0)
 
-    @api.constrains("action_type", "mailing_list_id", "activity_type_id", "template_id", "pressure_defer_days")
+    @api.constrains(
+        "action_type",
+        "mailing_list_id",
+        "activity_type_id",
+        "template_id",
+        "pressure_defer_days",
+        "segment_id",
+        "trigger",
+    )
     def _check_action(self):
         for action in self:
+            if not action.segment_id and action.trigger != "churn_high":
+                raise ValidationError(
+                    self.env._(
+                        "Segment action %(action)s: choose the segment the customer enters or leaves.",
+                        action=action.name,
+                    )
+                )
             needs = {
                 "list_add": action.mailing_list_id,
                 "list_remove": action.mailing_list_id,
@@ -106,6 +131,19 @@ class EcrmSegmentAction(models.Model):
                     self.env._("Segment action %(action)s: defer for at least one day.", action=action.name)
                 )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()  # _ecrm_churn_action_ids
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
     def action_view_logs(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("ecrm_addon.ecrm_segment_action_log_action")
@@ -117,7 +155,37 @@ class EcrmSegmentAction(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _ecrm_run_segment_actions(self, company, date, first_run=False):
+    @tools.ormcache("company_id")
+    def _ecrm_churn_action_ids(self, company_id):
+        """The active actions on churn risk of a company: cached, so that a run
+        without any reads nothing more."""
+        self.env.cr.execute(
+            SQL(
+                """SELECT id FROM ecrm_segment_action
+                    WHERE active AND trigger = 'churn_high' AND (company_id IS NULL OR company_id = %s)
+                    ORDER BY id""",
+                company_id,
+            )
+        )
+        return tuple(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    def _ecrm_high_risk_partner_ids(self, company):
+        """Before the run: the customers of ``company`` already at high churn
+        risk, when an action watches them turning high (else None, no query)."""
+        if not self._ecrm_churn_action_ids(company.id):
+            return None
+        self.env["ecrm.clv.score"].flush_model(["churn_risk"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT partner_id FROM ecrm_clv_score WHERE company_id = %s AND churn_risk = 'high'",
+                company.id,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    @api.model
+    def _ecrm_run_segment_actions(self, company, date, first_run=False, high_before=None):
         """Run the actions of the moves of ``company``'s run of ``date``, in one
         statement that picks the deferred emails whose window freed (rows
         another run is retrying are skipped) and claims every (move, action)
@@ -125,6 +193,11 @@ class EcrmSegmentAction(models.Model):
         a second run of the date, or a run overlapping this one, claims nothing
         twice (the unique index makes the later one wait for the earlier one's
         commit, then skip its rows or fail to serialise).
+
+        ``high_before``: the customers at high churn risk before the run (see
+        ``_ecrm_high_risk_partner_ids``); the others at high risk now are the
+        moves of the churn-risk actions, claimed once per action, customer and
+        date (no row of the segment history for them).
 
         A first run of the company (``first_run``) puts every customer in a
         segment; its moves are claimed as skipped, not acted on."""
@@ -151,7 +224,7 @@ class EcrmSegmentAction(models.Model):
                            CASE WHEN %(first)s THEN %(first_note)s END
                       FROM ecrm_rfm_snapshot s
                       JOIN ecrm_segment_action a
-                        ON a.active
+                        ON a.active AND a.trigger IN ('enter', 'leave')
                        AND (a.company_id IS NULL OR a.company_id = s.company_id)
                        AND a.segment_id = CASE a.trigger WHEN 'enter' THEN s.segment_id
                                                          ELSE s.previous_segment_id END
@@ -160,12 +233,32 @@ class EcrmSegmentAction(models.Model):
                      ORDER BY a.id, s.partner_id
                     ON CONFLICT (snapshot_id, action_id) DO NOTHING
                     RETURNING l.id
+                ),
+                churned AS (
+                    INSERT INTO ecrm_segment_action_log AS l
+                           (action_id, company_id, partner_id, date, state, note)
+                    SELECT a.id, c.company_id, c.partner_id, %(date)s,
+                           CASE WHEN %(first)s THEN 'skipped' ELSE 'done' END,
+                           CASE WHEN %(first)s THEN %(first_note)s END
+                      FROM ecrm_clv_score c
+                      JOIN ecrm_segment_action a ON a.id = ANY(%(churn_actions)s::int[])
+                     WHERE c.company_id = %(company)s AND c.churn_risk = 'high'
+                       AND c.expected_value >= COALESCE(a.min_expected_value, 0)
+                       AND (a.segment_id IS NULL OR a.segment_id = c.segment_id)
+                       AND NOT c.partner_id = ANY(%(high_before)s::int[])
+                     ORDER BY a.id, c.partner_id
+                    ON CONFLICT (action_id, partner_id, date) WHERE snapshot_id IS NULL DO NOTHING
+                    RETURNING l.id
                 )
                 SELECT TRUE, id FROM due
                  UNION ALL
                 SELECT FALSE, id FROM claimed
+                 UNION ALL
+                SELECT FALSE, id FROM churned
                  ORDER BY 1 DESC, 2
                 """,
+                churn_actions=list(self._ecrm_churn_action_ids(company.id)) if high_before is not None else [],
+                high_before=high_before or [],
                 company=company.id,
                 date=date,
                 now=now,

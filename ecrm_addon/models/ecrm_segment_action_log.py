@@ -23,9 +23,8 @@ class EcrmSegmentActionLog(models.Model):
     # Inserted in bulk by the engine only.
     _log_access = False
 
-    snapshot_id = fields.Many2one(
-        "ecrm.rfm.snapshot", string="Segment Move", required=True, ondelete="cascade", readonly=True
-    )
+    # empty for a churn risk turning high (the customer value keeps no history)
+    snapshot_id = fields.Many2one("ecrm.rfm.snapshot", string="Segment Move", ondelete="cascade", readonly=True)
     action_id = fields.Many2one("ecrm.segment.action", required=True, ondelete="cascade", readonly=True, index=True)
     company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", required=True, ondelete="cascade", readonly=True)
@@ -45,6 +44,11 @@ class EcrmSegmentActionLog(models.Model):
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS ecrm_segment_action_log_deferred_idx "
             "ON ecrm_segment_action_log (company_id, until) WHERE state = 'deferred'"
+        )
+        # a churn risk turning high: once per action, customer and date
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS ecrm_segment_action_log_churn_unique "
+            "ON ecrm_segment_action_log (action_id, partner_id, date) WHERE snapshot_id IS NULL"
         )
 
     @api.depends("action_id", "state")

@@ -1,6 +1,7 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import date, datetime
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -290,3 +291,53 @@ class TestSegmentActions(RfmCase):
         customer.lang = "es_ES"
         rendered = template._render_field("body_html", customer.ids, compute_lang=True)[customer.id]
         self.assertIn("Hace tiempo que no nos hace un pedido", rendered)
+
+    def test_churn_risk_turning_high_runs_once_for_valuable_customers(self):
+        """Churn risk from the customer value rows: the customers who were not
+        at high risk before the run and are after it, above the threshold."""
+        Clv = self.env["ecrm.clv.score"]
+        with freeze_time(NOW):
+            self._run(REFERENCE_DATE)
+            action = self.Action.create(
+                {
+                    "name": "Win back valuable customers",
+                    "trigger": "churn_high",
+                    "min_expected_value": 100,
+                    "action_type": "activity",
+                    "activity_type_id": self.activity_type.id,
+                    "activity_user_id": self.manager.id,
+                }
+            )
+            valuable, cheap, already = self.p["A"], self.p["B"], self.p["C"]
+
+            def set_risks(high):
+                # what a customer value run writes (the fit on so few customers is too rough to steer)
+                self.env.cr.execute(
+                    """INSERT INTO ecrm_clv_score (company_id, partner_id, date, churn_risk, expected_value)
+                       SELECT %s, p, %s, CASE WHEN p = ANY(%s) THEN 'high' ELSE 'low' END,
+                              CASE WHEN p = %s THEN 50 ELSE 500 END
+                         FROM unnest(%s) p
+                       ON CONFLICT (partner_id, company_id) DO UPDATE
+                          SET churn_risk = EXCLUDED.churn_risk, expected_value = EXCLUDED.expected_value""",
+                    [self.company.id, LATER, high, cheap.id, [valuable.id, cheap.id, already.id]],
+                )
+                Clv.invalidate_model()
+
+            set_risks([already.id])
+            clv_model = type(self.env["ecrm.clv.score"])
+            original = clv_model._clv_refresh_company
+
+            def refresh(model, company):
+                fit = original(model, company)
+                set_risks([valuable.id, cheap.id, already.id])
+                return fit
+
+            with patch.object(clv_model, "_clv_refresh_company", refresh):
+                self._run(LATER)
+                self._run(LATER)
+        logs = self.Log.search([("action_id", "=", action.id)])
+        self.assertEqual(logs.partner_id, valuable)
+        self.assertEqual(logs.state, "done")
+        self.assertFalse(logs.snapshot_id)
+        self.assertEqual(len(self._activities(valuable)), 1)
+        self.assertFalse(self._activities(cheap | already))
