@@ -30,6 +30,7 @@ class EcrmRfmSegment(models.Model):
         "segment_id",
         string="Actions",
         context={"active_test": False},
+        groups="ecrm_addon.group_ecrm_user",
         help="What the RFM run does when a customer enters or leaves the segment.",
     )
     customer_count = fields.Integer(

@@ -268,6 +268,46 @@ class TestSegmentActions(RfmCase):
         self.assertEqual(action.company_id, self.manager.company_id)
         self.assertEqual(self.Action.with_user(self.user).search([("id", "=", action.id)]), action)
 
+    @freeze_time(NOW)
+    def test_actions_done_are_read_by_ecrm_users_of_their_company_only(self):
+        self._run(REFERENCE_DATE)
+        self._actions(action_type="activity", activity_type_id=self.activity_type.id, activity_user_id=self.manager.id)
+        self._run(LATER)
+        logs = self.Log.search([("date", "=", LATER)])
+        self.assertTrue(logs)
+        self.assertEqual(self.Log.with_user(self.user).search([("date", "=", LATER)]), logs)
+        with self.assertRaises(AccessError):
+            self.Log.with_user(self.plain).search([])
+        with self.assertRaises(AccessError):
+            logs.with_user(self.user).unlink()
+        other = self.env["res.company"].create({"name": "Other shop"})
+        self.user.write({"company_ids": [(4, other.id)], "company_id": other.id})
+        self.assertFalse(self.Log.with_user(self.user).with_context(allowed_company_ids=other.ids).search([]))
+        theirs = self.Action.create(
+            {
+                "name": "Theirs",
+                "segment_id": self.segments[0].id,
+                "action_type": "activity",
+                "activity_type_id": self.activity_type.id,
+                "company_id": other.id,
+            }
+        )
+        Action = self.Action.with_user(self.user).with_context(allowed_company_ids=[self.company.id])
+        self.assertNotIn(theirs, Action.search([]))
+
+    def test_salesman_opens_a_segment_without_its_actions(self):
+        salesman = self.env["res.users"].create(
+            {
+                "name": "Salesman",
+                "login": "segment_salesman",
+                "groups_id": [(6, 0, [self.env.ref("sales_team.group_sale_salesman").id])],
+            }
+        )
+        views = self.env["ecrm.rfm.segment"].with_user(salesman).get_views([(False, "form")])
+        self.assertNotIn("action_ids", views["models"]["ecrm.rfm.segment"]["fields"])
+        views = self.env["ecrm.rfm.segment"].with_user(self.user).get_views([(False, "form")])
+        self.assertIn("action_ids", views["models"]["ecrm.rfm.segment"]["fields"])
+
     def test_shipped_actions_are_inactive_templates_of_contacts(self):
         shipped = (
             self.Action.with_context(active_test=False)
