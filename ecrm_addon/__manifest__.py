@@ -69,6 +69,8 @@
         "data/ecrm_pressure_cron.xml",
         "views/ecrm_interaction_views.xml",
         "views/ecrm_rfm_segment_views.xml",
+        "views/ecrm_segment_action_views.xml",
+        "data/ecrm_segment_action_data.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         # overview (landing dashboard) and background jobs

@@ -32,9 +32,12 @@ from . import ecrm_product_rule
 from . import ecrm_rfm_migration
 from . import ecrm_rfm_score
 from . import ecrm_rfm_score_clv
+from . import ecrm_rfm_score_actions
 from . import ecrm_rfm_segment
 from . import ecrm_rfm_snapshot
 from . import ecrm_routing_rule
+from . import ecrm_segment_action
+from . import ecrm_segment_action_log
 from . import ecrm_webhook_delivery
 from . import ir_http
 from . import mail_activity

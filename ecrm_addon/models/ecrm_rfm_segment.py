@@ -25,6 +25,14 @@ class EcrmRfmSegment(models.Model):
     f_max = fields.Integer(string="Frequency to", default=5)
     m_min = fields.Integer(string="Monetary from", default=1)
     m_max = fields.Integer(string="Monetary to", default=5)
+    action_ids = fields.One2many(
+        "ecrm.segment.action",
+        "segment_id",
+        string="Actions",
+        context={"active_test": False},
+        groups="ecrm_addon.group_ecrm_user",
+        help="What the RFM run does when a customer enters or leaves the segment.",
+    )
     customer_count = fields.Integer(
         string="Customers",
         compute="_compute_customer_count",

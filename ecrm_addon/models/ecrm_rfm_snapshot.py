@@ -40,6 +40,12 @@ class EcrmRfmSnapshot(models.Model):
     m_score = fields.Integer(string="M", readonly=True, aggregator="avg")
     segment_id = fields.Many2one("ecrm.rfm.segment", readonly=True, ondelete="set null")
     previous_segment_id = fields.Many2one("ecrm.rfm.segment", readonly=True, ondelete="set null")
+    action_log_ids = fields.One2many(
+        "ecrm.segment.action.log",
+        "snapshot_id",
+        string="Actions Done",
+        help="What the segment actions did for this move.",
+    )
 
     _sql_constraints = [
         (

@@ -36,6 +36,7 @@ from . import test_reliability_concurrency
 from . import test_reliability_faults
 from . import test_reliability_input
 from . import test_rfm
+from . import test_segment_actions
 from . import test_sla_policies
 from . import test_tours
 from . import test_webhook_delivery

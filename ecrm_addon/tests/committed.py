@@ -27,6 +27,8 @@ from .common import allow_loopback_webhooks
 # children before parents: rows with an id above the one seen at the start of
 # the test are deleted afterwards, then the counts must equal those before.
 CREATED_TABLES = (
+    "ecrm_segment_action_log",
+    "ecrm_segment_action",
     "mail_notification",
     "mail_mail",
     "mail_tracking_value",

@@ -23,6 +23,8 @@ ECRM_DATA_MODELS = (
     "ecrm.rfm.migration",
     "ecrm.rfm.score",
     "ecrm.rfm.snapshot",
+    "ecrm.segment.action",
+    "ecrm.segment.action.log",
 )
 
 
@@ -130,6 +132,15 @@ class TestRoleAccess(TransactionCase):
             ("ecrm.escalation.policy", {"name": "Mine"}),
             ("ecrm.pressure.rule", {"name": "Mine", "max_count": 1}),
             ("ecrm.rfm.segment", {"name": "Mine", "code": "mine"}),
+            (
+                "ecrm.segment.action",
+                {
+                    "name": "Mine",
+                    "segment_id": self.env.ref("ecrm_addon.ecrm_rfm_segment_new").id,
+                    "action_type": "activity",
+                    "activity_type_id": self.env.ref("mail.mail_activity_data_call").id,
+                },
+            ),
         ):
             with self.subTest(model=model), self.assertRaises(AccessError):
                 self.env[model].with_user(self.agent).create(vals)

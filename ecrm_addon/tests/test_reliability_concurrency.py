@@ -406,3 +406,110 @@ class TestRoutingConcurrency(CommittedCase):
         for previous, following in pairwise(assignees):
             self.assertEqual(order[following], (order[previous] + 1) % self.MEMBERS, assignees)
         self.assertEqual(last, assignees[-1])
+
+
+@tagged("post_install", "-at_install")
+class TestSegmentActionConcurrency(CommittedCase):
+    """Two RFM runs at once, or the actions of one date run twice at once:
+    each segment action runs once per move."""
+
+    def setUp(self):
+        super().setUp()
+        self.new_ids = self.committed(self._create)
+
+    def _buyers(self, env, names):
+        company = env.ref("base.main_company")
+        product = env["product.product"].create({"name": f"{TAG} segment", "type": "service", "list_price": 40})
+        partners = env["res.partner"].create(
+            [{"name": f"{TAG} {name}", "email": f"reliability.{name}@example.com"} for name in names]
+        )
+        orders = env["sale.order"].create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "order_line": [(0, 0, {"product_id": product.id, "product_uom_qty": 1, "price_unit": 40})],
+                }
+                for partner in partners
+            ]
+        )
+        orders.action_confirm()
+        return partners
+
+    def _create(self, env):
+        company = env.ref("base.main_company")
+        company.write({"ecrm_rfm_source": "sale", "ecrm_rfm_window_days": 365, "ecrm_rfm_date": False})
+        self._buyers(env, ["old1", "old2"])
+        env["ecrm.rfm.score"]._rfm_refresh_company(company)
+        env["ecrm.segment.action"].create(
+            [
+                {
+                    "name": f"{TAG} call {segment.code}",
+                    "segment_id": segment.id,
+                    "action_type": "activity",
+                    "activity_type_id": env.ref("mail.mail_activity_data_call").id,
+                    "activity_summary": f"{TAG} call",
+                    "activity_user_id": SUPERUSER_ID,
+                }
+                for segment in env["ecrm.rfm.segment"].search([])
+            ]
+        )
+        # new customers: they enter a segment in the next run of the same date
+        return self._buyers(env, ["new1", "new2", "new3"]).ids
+
+    def activities(self, env):
+        activities = env["mail.activity"].search([("summary", "=", f"{TAG} call"), ("res_id", "in", self.new_ids)])
+        return sorted(activities.mapped("res_id"))
+
+    def test_overlapping_runs_fire_each_action_once_per_move(self):
+        def refresh(env):
+            return env["ecrm.rfm.score"]._rfm_refresh_company(env.ref("base.main_company"))
+
+        with mute_logger("odoo.sql_db"):
+            results, errors = self.in_threads(refresh, refresh)
+        # one run refreshes; the other finds the company locked (or, when it
+        # started before the first committed, fails to serialise: the cron retries)
+        self.assertTrue(all(error is None or isinstance(error, pg_errors.SerializationFailure) for error in errors))
+        self.assertIn(True, results)
+        self.assertEqual(self.committed(self.activities), sorted(self.new_ids))
+
+        # the actions of the date claimed at the same moment by two workers
+        def run_actions(env):
+            company = env.ref("base.main_company")
+            return env["ecrm.segment.action"]._ecrm_run_segment_actions(company, company.ecrm_rfm_scored_date).ids
+
+        with mute_logger("odoo.sql_db"):
+            results, errors = self.in_threads(run_actions, run_actions)
+        self.assertTrue(all(error is None or isinstance(error, pg_errors.SerializationFailure) for error in errors))
+        self.assertEqual([ids for ids in results if ids], [], "nothing left to claim")
+        # and a third run the same day
+        self.committed(refresh)
+        self.assertEqual(self.committed(self.activities), sorted(self.new_ids))
+
+        def logs(env):
+            found = env["ecrm.segment.action.log"].search([("partner_id", "in", self.new_ids)])
+            return sorted(found.mapped("partner_id").ids), len(found)
+
+        self.assertEqual(self.committed(logs), (sorted(self.new_ids), len(self.new_ids)))
+
+    def test_two_claims_of_the_same_moves_run_them_once(self):
+        """Without the RFM lock around them (the scores committed first), two
+        workers claiming the same date's moves: one claims, the other nothing."""
+
+        def run_actions(env):
+            company = env.ref("base.main_company")
+            return env["ecrm.segment.action"]._ecrm_run_segment_actions(company, company.ecrm_rfm_scored_date).ids
+
+        def archive_then_refresh(env):
+            env["ecrm.segment.action"].search([("name", "like", TAG)]).active = False
+            env["ecrm.rfm.score"]._rfm_refresh_company(env.ref("base.main_company"))
+            env["ecrm.segment.action"].with_context(active_test=False).search([("name", "like", TAG)]).active = True
+
+        self.committed(archive_then_refresh)
+        self.assertEqual(self.committed(self.activities), [])
+        with mute_logger("odoo.sql_db"):
+            results, errors = self.in_threads(run_actions, run_actions)
+        self.assertTrue(all(error is None or isinstance(error, pg_errors.SerializationFailure) for error in errors))
+        claimed = [ids for ids in results if ids]
+        self.assertEqual(len(claimed), 1, "one worker claims the moves")
+        self.assertEqual(self.committed(self.activities), sorted(self.new_ids))

@@ -353,8 +353,9 @@ class TestRfmEngine(RfmCase):
         Score._rfm_refresh_company(self.company)  # warm caches
         # settings of the stored run, lock, refresh with its history, reference date; then the
         # customer value (ecrm_rfm_score_clv): its inputs, the latest working fit (this one fails
-        # on so few customers), the fit row and the figures
-        with self.assertQueryCount(8):
+        # on so few customers), the fit row and the figures; then the segment actions
+        # (ecrm_rfm_score_actions): one statement claims the date's moves
+        with self.assertQueryCount(9):
             Score._rfm_refresh_company(self.company)
 
 
