@@ -133,6 +133,8 @@ def main():
         "case_answers": f"/odoo/action-ecrm_addon.ecrm_case_action/{answer_case}",
         "rfm_analysis": "/odoo/action-ecrm_addon.ecrm_rfm_score_action",
         "rfm_segments": "/odoo/action-ecrm_addon.ecrm_rfm_segment_action",
+        # expected value (12 months) per RFM segment, stacked by churn risk
+        "customer_value": "/odoo/action-ecrm_addon.ecrm_clv_score_action?view_type=graph",
         "pressure_rules": "/odoo/action-ecrm_addon.ecrm_pressure_rule_action",
         "duplicates": "/odoo/action-ecrm_addon.ecrm_duplicate_group_action",
         "csat_analysis": "/odoo/action-ecrm_addon.ecrm_case_report_action_csat",

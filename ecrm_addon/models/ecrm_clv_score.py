@@ -29,6 +29,20 @@ CLV_SCORE_FIELDS = {
     "ecrm_churn_risk": "churn_risk",
     "ecrm_high_value": "high_value",
 }
+# Rows per write-back statement: bounds the statement's size and memory.
+CLV_WRITE_BATCH = 100000
+# Columns of ecrm_clv_score written by each run -> their PostgreSQL type.
+CLV_WRITE_COLUMNS = {
+    "frequency": "int4",
+    "recency_days": "int4",
+    "age_days": "int4",
+    "past_value": "numeric",
+    "p_alive": "float8",
+    "expected_purchases": "float8",
+    "expected_value": "numeric",
+    "churn_risk": "varchar",
+    "high_value": "bool",
+}
 # Puts back the planner settings the inputs statement turned off.
 CLV_RESTORE_SETTINGS = SQL(
     "SELECT set_config('jit', current_setting('ecrm.clv_jit'), true), "
@@ -136,9 +150,9 @@ class EcrmClvScore(models.Model):
                    COUNT(*) FILTER (WHERE purchase) - 1 AS frequency,
                    MAX(date) FILTER (WHERE purchase) - MIN(date) FILTER (WHERE purchase) AS recency,
                    %(end)s::date - MIN(date) FILTER (WHERE purchase) AS age,
-                   SUM(amount) AS value,
+                   SUM(amount)::float8 AS value,
                    -- the amount of the earliest purchase day (one row per day): hashable, no sort
-                   (MIN(ARRAY[date - %(end)s::date, amount]) FILTER (WHERE purchase))[2] AS first_value
+                   (MIN(ARRAY[date - %(end)s::date, amount]) FILTER (WHERE purchase))[2]::float8 AS first_value
               FROM (
                     SELECT partner_id, date, bool_or(purchase) AS purchase, SUM(amount)::numeric AS amount
                       FROM (%(source)s) src
@@ -153,34 +167,11 @@ class EcrmClvScore(models.Model):
 
     @api.model
     def _clv_margin_ratios(self, company, start, reference, partner_ids):
-        """Gross margin / untaxed amount of each customer's confirmed orders of
-        the period when sales margins are enabled (sale_margin installed):
-        an array along ``partner_ids`` (the company's ratio for customers
-        without orders), or None when margins are not enabled."""
-        if "margin" not in self.env["sale.order"]._fields:
-            return None
-        self.env["sale.order"].flush_model(["margin", "amount_untaxed", "state", "date_order", "partner_id"])
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT p.commercial_partner_id, SUM(so.margin), SUM(so.amount_untaxed)
-                  FROM sale_order so
-                  JOIN res_partner p ON p.id = so.partner_id
-                 WHERE so.company_id = %s AND so.state = 'sale'
-                   AND so.date_order >= %s AND so.date_order < %s
-                 GROUP BY p.commercial_partner_id
-                """,
-                company.id,
-                fields.Datetime.to_datetime(start),
-                fields.Datetime.to_datetime(reference + timedelta(days=1)),
-            )
-        )
-        rows = self.env.cr.fetchall()
-        total_margin = sum(float(margin or 0) for __, margin, __ in rows)
-        total_amount = sum(float(amount or 0) for __, __, amount in rows)
-        default = total_margin / total_amount if total_amount > 0 else 1.0
-        ratios = {pid: float(margin or 0) / float(amount) for pid, margin, amount in rows if amount and amount > 0}
-        return np.array([ratios.get(pid, default) for pid in partner_ids], dtype=float)
+        """Gross margin / untaxed amount of each customer (an array along
+        ``partner_ids``) when the shop enables sales margins, else None: the
+        expected value is then untaxed revenue. Margins come from the bridge
+        addon ``ecrm_sale_margin`` (installed with ``sale_margin``)."""
+        return None
 
     @api.model
     def _clv_fit(self, company, frequency, recency, age, monetary):
@@ -277,12 +268,74 @@ class EcrmClvScore(models.Model):
         return np.atleast_1d(p_alive), np.atleast_1d(purchases), np.atleast_1d(expected_value)
 
     @api.model
+    def _clv_write(self, company, reference, partner_ids, columns, then=None):
+        """Write the figures of the company's customers: ``columns`` maps each
+        field of ``CLV_WRITE_COLUMNS`` to a numpy array along ``partner_ids``
+        (not empty). One statement per batch of ``CLV_WRITE_BATCH`` customers
+        updates their rows from the arrays (``UPDATE ... FROM unnest(...)``, in
+        place: no indexed column changes) and inserts the missing ones; the
+        first also deletes the rows of the customers who left the calibration
+        period. ``then``: SQL run with the first statement. The arrays travel
+        as PostgreSQL array literals."""
+        names = list(CLV_WRITE_COLUMNS)
+        for begin in range(0, len(partner_ids), CLV_WRITE_BATCH):
+            end = begin + CLV_WRITE_BATCH
+            arrays = SQL(", ").join(
+                SQL("%s::%s[]", _pg_array(columns[name][begin:end].tolist()), SQL(CLV_WRITE_COLUMNS[name]))
+                for name in names
+            )
+            gone = SQL(
+                """gone AS (
+                       DELETE FROM ecrm_clv_score
+                        WHERE company_id = %s AND partner_id <> ALL(%s::int4[])
+                   ),""",
+                company.id,
+                _pg_array(partner_ids),
+            )
+            self.env.cr.execute(
+                SQL(
+                    """
+                    WITH new AS MATERIALIZED (
+                        SELECT n.*, r.segment_id
+                          FROM unnest(%(partners)s::int4[], %(arrays)s) AS n(partner_id, %(names)s)
+                          LEFT JOIN ecrm_rfm_score r ON r.partner_id = n.partner_id AND r.company_id = %(company)s
+                    ),
+                    %(gone)s
+                    updated AS (
+                        UPDATE ecrm_clv_score s
+                           SET date = %(reference)s, segment_id = new.segment_id, %(assign)s
+                          FROM new
+                         WHERE s.company_id = %(company)s AND s.partner_id = new.partner_id
+                        RETURNING s.partner_id
+                    )
+                    INSERT INTO ecrm_clv_score (company_id, date, partner_id, segment_id, %(names)s)
+                    SELECT %(company)s, %(reference)s, new.partner_id, new.segment_id, %(new_names)s
+                      FROM new
+                     WHERE NOT EXISTS (SELECT 1 FROM updated WHERE updated.partner_id = new.partner_id);
+                    %(then)s
+                    """,
+                    partners=_pg_array(partner_ids[begin:end]),
+                    arrays=arrays,
+                    names=SQL(", ").join(SQL.identifier(name) for name in names),
+                    new_names=SQL(", ").join(SQL.identifier("new", name) for name in names),
+                    assign=SQL(", ").join(
+                        SQL("%s = %s", SQL.identifier(name), SQL.identifier("new", name)) for name in names
+                    ),
+                    gone=gone if not begin else SQL(),
+                    then=then if then is not None and not begin else SQL(),
+                    company=company.id,
+                    reference=reference,
+                )
+            )
+
+    @api.model
     def _clv_refresh_company(self, company):
         """Fit the models on the company's purchases of the calibration period
         and rewrite every customer's figures: one aggregate statement in, one
-        fit, one upsert statement out (rows of customers who left the period
-        deleted). A failed fit scores with the company's latest working
-        parameters, or leaves no figures; it never fails the RFM run.
+        fit, numpy scoring, one statement per batch of customers out (see
+        ``_clv_write``; rows of customers who left the period deleted). A
+        failed fit scores with the company's latest working parameters, or
+        leaves no figures; it never fails the RFM run.
         Returns the ecrm.clv.fit record."""
         started = time.perf_counter()
         cr = self.env.cr
@@ -342,56 +395,25 @@ class EcrmClvScore(models.Model):
             np.where(p_alive < company.ecrm_churn_medium_below, "medium", "low"),
         )
         high_value = (value > 0) & (value >= np.quantile(value, 1 - CLV_HIGH_VALUE_SHARE))
-        digits = company.currency_id.decimal_places
         fit_vals["duration"] = time.perf_counter() - started
         fit = Fit.create(fit_vals)
         Fit.flush_model()
-        cr.execute(
-            SQL(
-                """
-                WITH new AS (
-                    SELECT *
-                      FROM unnest(%(partners)s::int4[], %(frequency)s::int4[], %(recency)s::int4[], %(age)s::int4[],
-                                  %(value)s::numeric[], %(p_alive)s::float8[], %(purchases)s::float8[],
-                                  %(expected)s::numeric[], %(churn)s::varchar[], %(high)s::bool[])
-                           AS n(partner_id, frequency, recency_days, age_days, past_value, p_alive,
-                                expected_purchases, expected_value, churn_risk, high_value)
-                ),
-                gone AS (
-                    DELETE FROM ecrm_clv_score s
-                     WHERE s.company_id = %(company)s
-                       AND NOT EXISTS (SELECT 1 FROM new WHERE new.partner_id = s.partner_id)
-                )
-                INSERT INTO ecrm_clv_score AS s (
-                    company_id, date, partner_id, segment_id, frequency, recency_days, age_days,
-                    past_value, p_alive, expected_purchases, expected_value, churn_risk, high_value)
-                SELECT %(company)s, %(reference)s, n.partner_id, r.segment_id, n.frequency, n.recency_days,
-                       n.age_days, n.past_value, n.p_alive, n.expected_purchases, n.expected_value, n.churn_risk,
-                       n.high_value
-                  FROM new n
-                  LEFT JOIN ecrm_rfm_score r ON r.partner_id = n.partner_id AND r.company_id = %(company)s
-                ON CONFLICT (partner_id, company_id) DO UPDATE SET
-                    date = EXCLUDED.date, segment_id = EXCLUDED.segment_id,
-                    frequency = EXCLUDED.frequency, recency_days = EXCLUDED.recency_days,
-                    age_days = EXCLUDED.age_days, past_value = EXCLUDED.past_value, p_alive = EXCLUDED.p_alive,
-                    expected_purchases = EXCLUDED.expected_purchases, expected_value = EXCLUDED.expected_value,
-                    churn_risk = EXCLUDED.churn_risk, high_value = EXCLUDED.high_value;
-                %(restore)s
-                """,
-                partners=_pg_array(partner_ids),
-                frequency=_pg_array(frequency.astype(int).tolist()),
-                recency=_pg_array(recency.astype(int).tolist()),
-                age=_pg_array(age.astype(int).tolist()),
-                value=_pg_array(np.round(value, digits).tolist()),
-                p_alive=_pg_array(np.round(p_alive, 6).tolist()),
-                purchases=_pg_array(np.round(purchases, 4).tolist()),
-                expected=_pg_array(expected_value.tolist()),
-                churn=_pg_array(churn.tolist()),
-                high=_pg_array(np.where(high_value, "t", "f").tolist()),
-                restore=CLV_RESTORE_SETTINGS,
-                company=company.id,
-                reference=reference,
-            )
+        self._clv_write(
+            company,
+            reference,
+            partner_ids,
+            {
+                "frequency": frequency.astype(int),
+                "recency_days": recency.astype(int),
+                "age_days": age.astype(int),
+                "past_value": np.round(value, company.currency_id.decimal_places),
+                "p_alive": np.round(p_alive, 6),
+                "expected_purchases": np.round(purchases, 4),
+                "expected_value": expected_value,
+                "churn_risk": churn,
+                "high_value": np.where(high_value, "t", "f"),
+            },
+            then=CLV_RESTORE_SETTINGS,
         )
         self.invalidate_model()
         self.env["res.partner"].invalidate_model(list(CLV_SCORE_FIELDS))

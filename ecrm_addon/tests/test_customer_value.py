@@ -10,6 +10,7 @@ from odoo import Command
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
+from odoo.tools import SQL
 
 from ..models import ecrm_clv_score
 from ..tools import clv
@@ -279,6 +280,37 @@ class TestCustomerValue(ClvCase):
         self.assertNotIn(self.p["lapsed"], rows)
         self.assertIn(self.p["active"], rows)
         self.assertFalse(self.p["lapsed"].with_user(self.user).with_company(self.company).ecrm_churn_risk)
+
+    def test_figures_written_in_batches_equal_one_statement(self):
+        columns = ["partner_id", "date", "segment_id", *ecrm_clv_score.CLV_WRITE_COLUMNS]
+
+        def stored():
+            self.env.cr.execute(
+                SQL(
+                    "SELECT %s FROM ecrm_clv_score WHERE company_id = %s ORDER BY partner_id",
+                    SQL(", ").join(SQL.identifier(name) for name in columns),
+                    self.company.id,
+                )
+            )
+            return self.env.cr.fetchall()
+
+        one_statement = stored()
+        # rows to update and rows to insert, in several batches
+        self.env.cr.execute(
+            SQL(
+                "UPDATE ecrm_clv_score SET p_alive = 0 WHERE company_id = %(company)s; "
+                "DELETE FROM ecrm_clv_score WHERE company_id = %(company)s AND partner_id IN %(gone)s",
+                company=self.company.id,
+                gone=(self.p["one_time"].id, self.p["lapsed"].id),
+            )
+        )
+        self.env["ecrm.clv.score"].invalidate_model()
+        row = self._rows()[self.p["active"]]
+        self.assertEqual(row.p_alive, 0)  # in the ORM cache
+        with patch.object(ecrm_clv_score, "CLV_WRITE_BATCH", 7):
+            self.env["ecrm.clv.score"].sudo()._clv_refresh_company(self.company)
+        self.assertEqual(stored(), one_statement)
+        self.assertGreater(row.p_alive, 0.8)  # the cache was invalidated
 
     def test_users_read_managers_configure_others_get_nothing(self):
         self.assertTrue(self.env["ecrm.clv.score"].with_user(self.user).search([]))

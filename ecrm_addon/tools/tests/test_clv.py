@@ -116,6 +116,25 @@ def test_gradients_are_the_derivatives_of_the_log_likelihoods():
     np.testing.assert_allclose(grad.sum(axis=1), numeric, rtol=1e-4)
 
 
+def test_fit_objectives_are_the_sums_of_the_customers_likelihoods():
+    rng = np.random.default_rng(5)
+    # whole days, as the shop's data: the objective computes each distinct value once
+    x, t_x, T_ = sample_bgnbd(rng, 2000, PAPER_BGNBD, rng.integers(30, 700, 2000).astype(float))
+    t_x = np.floor(t_x)
+    theta = np.array([0.4, 30.0, 0.9, 2.0])
+    total, grad = clv._bgnbd_total(*theta, clv._BgNbdSample(x, t_x, T_))
+    loglik, grads = clv._bgnbd_loglik(*theta, x, t_x, T_, gradient=True)
+    np.testing.assert_allclose(total, loglik.sum(), rtol=1e-12)
+    np.testing.assert_allclose(grad, grads.sum(axis=1), rtol=1e-10)
+    x = rng.integers(1, 8, 500).astype(float)
+    m = sample_gamma_gamma(rng, x, GammaGammaParams(6, 3, 15))
+    theta = np.array([5.0, 2.5, 12.0])
+    total, grad = clv._gamma_gamma_total(*theta, clv._GammaGammaSample(x, m))
+    loglik, grads = clv._gamma_gamma_loglik(*theta, x, m, gradient=True)
+    np.testing.assert_allclose(total, loglik.sum(), rtol=1e-12)
+    np.testing.assert_allclose(grad, grads.sum(axis=1), rtol=1e-10)
+
+
 def test_bgnbd_log_likelihood_is_the_published_one():
     r, alpha, a, b = 0.4, 3.0, 0.9, 2.0
     x, t_x, T_ = np.array([0.0, 1.0, 4.0]), np.array([0.0, 2.5, 30.0]), np.array([39.0, 20.0, 35.0])
