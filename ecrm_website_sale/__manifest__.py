@@ -21,4 +21,9 @@
         "views/res_config_settings_views.xml",
         "views/website_templates.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "ecrm_website_sale/static/tests/tours/*.js",
+        ],
+    },
 }

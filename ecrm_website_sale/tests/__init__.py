@@ -5,3 +5,4 @@ from . import test_guest_checkout
 from . import test_web_activity
 from . import test_cart_offers
 from . import test_cart_pressure
+from . import test_tours
