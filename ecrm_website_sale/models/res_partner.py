@@ -6,10 +6,8 @@ from odoo import api, models
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    @api.depends("complete_name", "email", "vat", "state_id", "country_id", "commercial_company_name")
-    @api.depends_context(
-        "show_address", "partner_show_db_id", "address_inline", "show_email", "show_vat", "lang", "ecrm_guest_view"
-    )
+    # the dependencies of the parent methods add up (resolve_mro): only the new key
+    @api.depends_context("ecrm_guest_view")
     def _compute_display_name(self):
         return super()._compute_display_name()
 
