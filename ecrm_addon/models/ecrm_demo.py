@@ -29,6 +29,13 @@ class EcrmDemo(models.AbstractModel):
         ).mapped("res_id")
         products = self.env["product.product"].browse(sorted(product_ids))
         today = fields.Datetime.now().replace(hour=10, minute=0, second=0, microsecond=0)
+        # Orders in the company's currency: other demo data (the eCommerce's)
+        # may give the customers' countries a pricelist in a currency not active.
+        company = self.env.company
+        pricelist = self.env["product.pricelist"].search(
+            [("currency_id", "=", company.currency_id.id), ("company_id", "in", [company.id, False])], limit=1
+        )
+        pricelist_vals = {"pricelist_id": pricelist.id} if pricelist else {}
 
         order_vals, order_dates = [], []
         for customer in customers:
@@ -41,6 +48,7 @@ class EcrmDemo(models.AbstractModel):
                 order_vals.append(
                     {
                         "partner_id": customer.id,
+                        **pricelist_vals,
                         "order_line": [
                             fields.Command.create({"product_id": product.id, "product_uom_qty": rng.randint(1, 4)})
                             for product in rng.sample(products, rng.randint(1, 3))
