@@ -39,3 +39,4 @@ from . import test_rfm
 from . import test_sla_policies
 from . import test_tours
 from . import test_webhook_delivery
+from . import test_responses
