@@ -231,7 +231,7 @@ class EcrmPressureRule(models.Model):
         "unresponsive only" rule holds only customers flagged unresponsive on
         the message's ``channel`` in ``company`` (``ecrm.response.score``)."""
         return SQL(
-            """(NOT r.unresponsive_only OR EXISTS (
+            """(r.unresponsive_only IS NOT TRUE OR EXISTS (
                    SELECT 1 FROM ecrm_response_score rr
                     WHERE rr.partner_id = c.partner_id
                       AND rr.company_id = %s

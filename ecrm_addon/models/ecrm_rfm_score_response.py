@@ -7,7 +7,9 @@ from odoo.tools import SQL
 class EcrmRfmScore(models.Model):
     """The customer's response figures beside its RFM scores, for the RFM
     analysis (measures and groupings per segment): a copy of its
-    ``ecrm.response.score`` rows, refreshed with them and after each RFM run."""
+    ``ecrm.response.score`` rows, written by each refresh of them (the fold,
+    and the daily refresh that runs after the nightly RFM run, so the rows a
+    run creates get theirs; the RFM run itself stays as it was)."""
 
     _inherit = "ecrm.rfm.score"
 
@@ -25,14 +27,6 @@ class EcrmRfmScore(models.Model):
     )
     email_unresponsive = fields.Boolean(string="Unresponsive by Email", readonly=True)
     sms_unresponsive = fields.Boolean(string="Unresponsive by SMS", readonly=True)
-
-    @api.model
-    def _rfm_refresh_company(self, company, full=False):
-        """The rows a run creates get the response figures of their customer."""
-        refreshed = super()._rfm_refresh_company(company, full=full)
-        if refreshed:
-            self._ecrm_copy_responses(company)
-        return refreshed
 
     @api.model
     def _ecrm_copy_responses(self, companies, partner_ids=None):
