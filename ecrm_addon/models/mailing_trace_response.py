@@ -99,19 +99,16 @@ class MailingTrace(models.Model):
         self.env.cr.execute(self._ecrm_fold_sql(scope))
         rows = self.env.cr.fetchall()
         self.env["ecrm.interaction"].invalidate_model()
-        if refresh and rows:
-            by_company = {}
-            for company_id, partner_id in rows:
-                by_company.setdefault(company_id, set()).add(partner_id)
+        if refresh:
             Score = self.env["ecrm.response.score"].sudo()  # sudo: the figures are the company's
-            for company_id, partner_ids in by_company.items():
+            for company_id, partner_ids, _count in rows:
                 Score._ecrm_refresh(self.env["res.company"].browse(company_id), partner_ids)
-        return len(rows)
+        return sum(count for _company_id, _partner_ids, count in rows)
 
     @api.model
     def _ecrm_fold_sql(self, scope):
         """The fold's statement for the traces of ``scope`` (an SQL condition on
-        ``t``); returns the (company, customer) of every touch it inserts."""
+        ``t``); returns per company the customers it wrote touches for and how many."""
         labels = dict(self.env["ecrm.interaction"]._fields["ecrm_response"]._description_selection(self.env))
         now = fields.Datetime.now()
         return SQL(
@@ -142,18 +139,21 @@ class MailingTrace(models.Model):
                   FROM events e
                   JOIN res_partner p ON p.ecrm_phone_key = e.sms_number
                  WHERE e.trace_type = 'sms' AND p.active
+            ),
+            inserted AS (
+                INSERT INTO ecrm_interaction
+                       (name, partner_id, commercial_partner_id, date, channel, direction, category, weight,
+                        res_model, res_id, company_id, ecrm_response, create_uid, create_date, write_uid, write_date)
+                SELECT l.label || ': ' || c.subject, c.partner_id, c.partner_id, c.date,
+                       CASE WHEN c.trace_type = 'sms' THEN 'sms' ELSE 'email' END, 'inbound', 'marketing', 0.0,
+                       'mailing.mailing', c.mass_mailing_id, c.company_id, c.kind,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM customers c
+                  JOIN (VALUES %(labels)s) AS l(kind, label) ON l.kind = c.kind
+                    ON CONFLICT (partner_id, res_id, ecrm_response) WHERE ecrm_response IS NOT NULL DO NOTHING
+                RETURNING company_id, partner_id
             )
-            INSERT INTO ecrm_interaction
-                   (name, partner_id, commercial_partner_id, date, channel, direction, category, weight,
-                    res_model, res_id, company_id, ecrm_response, create_uid, create_date, write_uid, write_date)
-            SELECT l.label || ': ' || c.subject, c.partner_id, c.partner_id, c.date,
-                   CASE WHEN c.trace_type = 'sms' THEN 'sms' ELSE 'email' END, 'inbound', 'marketing', 0.0,
-                   'mailing.mailing', c.mass_mailing_id, c.company_id, c.kind,
-                   %(uid)s, %(now)s, %(uid)s, %(now)s
-              FROM customers c
-              JOIN (VALUES %(labels)s) AS l(kind, label) ON l.kind = c.kind
-                ON CONFLICT (partner_id, res_id, ecrm_response) WHERE ecrm_response IS NOT NULL DO NOTHING
-            RETURNING company_id, partner_id
+            SELECT company_id, array_agg(DISTINCT partner_id), count(*) FROM inserted GROUP BY company_id
             """,
             scope=scope,
             company=self.env.company.id,
