@@ -8,7 +8,8 @@ every customer concerned), next to, in the same run:
 
 - the floor: one bare ``INSERT ... SELECT`` writing the same touches into the
   interaction log (the traces' events resolved to customers through the same
-  identity keys; no de-duplication, no figures), rolled back.
+  identity keys, the table's unique index skipping a customer's second
+  address in one mailing; no labels, no figures), rolled back.
 
 The section makes its own data, all rolled back at the end: mailings sent to
 every generated customer (one a day, email, every fifth SMS to the customers
@@ -145,6 +146,7 @@ def _floor_sql(since):
                0.0, 'mailing.mailing', e.mass_mailing_id, e.company_id, e.kind
           FROM events e JOIN res_partner p ON p.ecrm_phone_key = e.sms_number
          WHERE e.trace_type = 'sms' AND p.active
+            ON CONFLICT (partner_id, res_id, ecrm_response) WHERE ecrm_response IS NOT NULL DO NOTHING
         """,
         since=since,
     )
