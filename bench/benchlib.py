@@ -252,6 +252,7 @@ TARGET_SPECS = [
     ("rfm", "#4", "RFM full run / floor", "full_refresh_over_floor", "<= 4x", "full_refresh_over_floor"),
     ("rfm", "#4", "RFM idiom / daily run", "idiom_over_refresh", ">= 100x", "idiom_over_refresh"),
     ("clv", "#18", "customer value fit + scoring / RFM floor", "clv_over_rfm_floor", "<= 3x", "clv_over_rfm_floor"),
+    ("responses", "#17", "trace events folded into the profile / floor", "fold_over_floor", "<= 3x", "fold_over_floor"),
     (
         "pressure",
         "#5",

@@ -47,6 +47,7 @@ SECTIONS = {
     "escalation": "cases",
     "duplicates": "duplicates",
     "partner360": "partner360",
+    "responses": "responses",
     "api": "load",
 }
 DEFAULT_DB = "ecrm_bench"
@@ -67,6 +68,9 @@ def parse_args(argv=None):
     parser.add_argument("--interactions", type=int, help="interaction-log rows (default: 2 per order)")
     parser.add_argument("--cases", type=int, help="open cases (default: 2 per customer)")
     parser.add_argument("--due", type=int, default=1000, help="cases due for escalation (default 1000)")
+    parser.add_argument(
+        "--response-events", type=int, default=1_000_000, help="trace events of the responses section (default 1M)"
+    )
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, among {', '.join(SECTIONS)}")
     parser.add_argument("--update", metavar="FILE", help="merge the sections run into this JSON (other sections kept)")
     parser.add_argument("--regenerate", action="store_true", help="delete the generated data and generate again")

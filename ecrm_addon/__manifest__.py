@@ -20,6 +20,8 @@
         "account",
         "mass_mailing",
         "mass_mailing_sms",
+        # revenue of a mailing: the orders carrying its UTM source
+        "mass_mailing_sale",
         "portal",
         "phone_validation",
         # working hours and time off of the team members that cases are routed to
@@ -92,6 +94,10 @@
         "views/ecrm_clv_views.xml",
         # onboarding
         "data/ecrm_tour_data.xml",
+        # responses into the profile
+        "security/ecrm_response_security.xml",
+        "data/ecrm_response_cron.xml",
+        "views/ecrm_response_views.xml",
     ],
     "assets": {
         "web.assets_backend": [

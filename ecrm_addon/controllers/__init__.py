@@ -4,3 +4,4 @@ from . import case_api
 from . import portal
 from . import portal_consent
 from . import mass_mailing
+from . import mass_mailing_response

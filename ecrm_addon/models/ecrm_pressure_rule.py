@@ -70,6 +70,11 @@ class EcrmPressureRule(models.Model):
         string="RFM Segments",
         help="The rule applies only to customers in these segments; empty: to every customer.",
     )
+    unresponsive_only = fields.Boolean(
+        string="Unresponsive Customers Only",
+        help="The rule applies only to customers flagged unresponsive on the channel of the message "
+        "(none of their last marketing sends answered, see Settings): a cap of their own.",
+    )
     description = fields.Char(compute="_compute_description")
 
     @api.depends("max_count", "period_days", "min_interval_hours", "channel")
@@ -197,7 +202,8 @@ class EcrmPressureRule(models.Model):
             if blockable
             else self.browse()
         )
-        self.env.cr.execute(self._ecrm_check_sql(company, category, targets, rules, now))
+        self.env["ecrm.response.score"].flush_model()
+        self.env.cr.execute(self._ecrm_check_sql(company, category, targets, rules, now, channel=channel))
         result, blocking = {}, {}
         for key, partner_id, capacity, blocked_until, sequence, rule_id in self.env.cr.fetchall():
             verdict = result.get(key)
@@ -219,7 +225,24 @@ class EcrmPressureRule(models.Model):
         return result
 
     @api.model
-    def _ecrm_check_sql(self, company, category, targets, rules, now):
+    def _ecrm_audience_sql(self, company, channel):
+        """Whether rule ``r`` applies to customer ``c.partner_id`` (SQL over the
+        ``pairs`` of ``_ecrm_check_sql``), beyond its segments: an
+        "unresponsive only" rule holds only customers flagged unresponsive on
+        the message's ``channel`` in ``company`` (``ecrm.response.score``)."""
+        return SQL(
+            """(r.unresponsive_only IS NOT TRUE OR EXISTS (
+                   SELECT 1 FROM ecrm_response_score rr
+                    WHERE rr.partner_id = c.partner_id
+                      AND rr.company_id = %s
+                      AND rr.channel = %s
+                      AND rr.unresponsive))""",
+            company.id,
+            channel,
+        )
+
+    @api.model
+    def _ecrm_check_sql(self, company, category, targets, rules, now, channel=None):
         """The statement of ``_ecrm_check``: rows ``(key, partner_id, capacity,
         blocked_until, sequence, rule_id)``, the last four NULL for a customer
         no rule applies to.
@@ -275,7 +298,9 @@ class EcrmPressureRule(models.Model):
             AS MATERIALIZED (
                 SELECT v.*, (SELECT array_agg(rel.segment_id)
                                FROM ecrm_pressure_rule_segment_rel rel
-                              WHERE rel.rule_id = v.column2) AS segment_ids
+                              WHERE rel.rule_id = v.column2) AS segment_ids,
+                       (SELECT pr.unresponsive_only FROM ecrm_pressure_rule pr
+                         WHERE pr.id = v.column2) AS unresponsive_only
                   FROM (VALUES %(rule_rows)s) v
             ),
             stats AS (
@@ -298,11 +323,12 @@ class EcrmPressureRule(models.Model):
                        COALESCE(s.counts[r.idx], 0) AS cnt, s.oldest[r.idx] AS oldest, s.gaps[r.idx] AS gap_date
                   FROM customers c
                   JOIN rules r
-                    ON r.segment_ids IS NULL
-                    OR EXISTS (SELECT 1 FROM ecrm_rfm_score rs
-                                WHERE rs.partner_id = c.partner_id
-                                  AND rs.company_id = %(company)s
-                                  AND rs.segment_id = ANY(r.segment_ids))
+                    ON (r.segment_ids IS NULL
+                        OR EXISTS (SELECT 1 FROM ecrm_rfm_score rs
+                                    WHERE rs.partner_id = c.partner_id
+                                      AND rs.company_id = %(company)s
+                                      AND rs.segment_id = ANY(r.segment_ids)))
+                   AND %(audience)s
                   LEFT JOIN stats s ON s.partner_id = c.partner_id
             ),
             limits AS (
@@ -356,6 +382,7 @@ class EcrmPressureRule(models.Model):
             gaps=SQL(", ").join(gaps),
             company=company.id,
             category=category,
+            audience=self._ecrm_audience_sql(company, channel),
             since=since,
             now=now,
         )

@@ -40,3 +40,4 @@ from . import test_segment_actions
 from . import test_sla_policies
 from . import test_tours
 from . import test_webhook_delivery
+from . import test_responses
