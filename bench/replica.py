@@ -81,6 +81,40 @@ def statements(conn, db):
     return {"writes": int(writes), "addon_reads": int(addon_reads), "statements": int(total)}
 
 
+def read_calls(client, partners, tiles, rounds):
+    """The web client's reads, ``rounds`` times: (calls, seconds)."""
+    fields_360 = {name: {} for name in FIGURES_360}
+    calls = 0
+    started = time.monotonic()
+    for _round in range(rounds):
+        client.call("ecrm.dashboard", "web_search_read", [[]], {"specification": {"kanban_dashboard": {}, "name": {}}})
+        client.call("res.partner", "web_read", [partners], {"specification": fields_360})
+        client.call("ecrm.case.report", "web_read_group", [[], ["case_count:sum"], ["stage_id"]])
+        client.call("ecrm.rfm.score", "web_read_group", [[], ["__count"], ["segment_id"]])
+        client.call("ecrm.dashboard", "action_open_cases", [tiles[:1]], route="call_button")
+        client.call("res.partner", "action_ecrm_orders", [partners[:1]], route="call_button")
+        calls += 6
+    elapsed = time.monotonic() - started
+    return calls, elapsed
+
+
+def wait_replay(primary, replica):
+    """Wait until the replica has replayed the primary's WAL: (replayed, seconds)."""
+    with primary.cursor() as cr:
+        cr.execute("SELECT pg_current_wal_lsn()::text")
+        lsn = cr.fetchone()[0]
+    waited = time.monotonic()
+    with replica.cursor() as cr:
+        for _ in range(300):
+            cr.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn])
+            replayed = cr.fetchone()[0]
+            if replayed:
+                break
+            time.sleep(0.1)
+    replay_seconds = round(time.monotonic() - waited, 2)
+    return replayed, replay_seconds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=f"http://localhost:{os.environ.get('ECRM_HTTP_PORT', '8069')}")
@@ -103,42 +137,17 @@ def main():
     client = Client(args.url, args.db)
     client.post("/web/session/authenticate", {"db": args.db, "login": args.login, "password": args.password})
     partners = client.call("res.partner", "search", [[("customer_rank", ">", 0)]], {"limit": 20})
-    fields_360 = {name: {} for name in FIGURES_360}
     tiles = client.call("ecrm.dashboard", "search", [[]])
     for conn in (primary, replica):
         with conn.cursor() as cr:
             cr.execute("SELECT pg_stat_statements_reset()")
 
-    calls = 0
-    started = time.monotonic()
-    for _round in range(args.rounds):
-        client.call(
-            "ecrm.dashboard", "web_search_read", [[]], {"specification": {"kanban_dashboard": {}, "name": {}}}
-        )
-        client.call("res.partner", "web_read", [partners], {"specification": fields_360})
-        client.call("ecrm.case.report", "web_read_group", [[], ["case_count:sum"], ["stage_id"]])
-        client.call("ecrm.rfm.score", "web_read_group", [[], ["__count"], ["segment_id"]])
-        client.call("ecrm.dashboard", "action_open_cases", [tiles[:1]], route="call_button")
-        client.call("res.partner", "action_ecrm_orders", [partners[:1]], route="call_button")
-        calls += 6
-    elapsed = time.monotonic() - started
+    calls, elapsed = read_calls(client, partners, tiles, args.rounds)
     # one write, through the same route: Odoo keeps it on the primary
     created = client.call("res.partner", "create", [{"name": "Replica bench write"}])
     client.call("res.partner", "unlink", [[created]])
     calls += 2
-    # the replica replays the primary's WAL: wait until it has replayed the write
-    with primary.cursor() as cr:
-        cr.execute("SELECT pg_current_wal_lsn()::text")
-        lsn = cr.fetchone()[0]
-    waited = time.monotonic()
-    with replica.cursor() as cr:
-        for _ in range(300):
-            cr.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn])
-            replayed = cr.fetchone()[0]
-            if replayed:
-                break
-            time.sleep(0.1)
-    replay_seconds = round(time.monotonic() - waited, 2)
+    replayed, replay_seconds = wait_replay(primary, replica)
 
     result = {
         "rpc_calls": calls,
