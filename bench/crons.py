@@ -55,7 +55,8 @@ def main():
     """)
     crons = dict(cr.fetchall())
     cr.execute(
-        "UPDATE ir_cron SET active = true, nextcall = now() AT TIME ZONE 'UTC' - interval '1 minute' WHERE id = ANY(%s)",
+        """UPDATE ir_cron SET active = true, nextcall = now() AT TIME ZONE 'UTC' - interval '1 minute'
+            WHERE id = ANY(%s)""",
         [list(crons)],
     )
     # every other cron waits: only the addon's run in this check
