@@ -154,6 +154,7 @@ shared_buffers = 512MB
 work_mem = 64MB
 maintenance_work_mem = 256MB
 max_connections = 200
+shared_preload_libraries = 'pg_stat_statements'
 EOF
     fi
     # The cluster's port is fixed in the command line, so ECRM_PGPORT can change.
@@ -170,6 +171,46 @@ EOF
     fi
     export PGHOST="$PGDIR/run" PGPORT="$ECRM_PGPORT" PGUSER=odoo
     ODOO_DB_ARGS=(--db_host "$PGDIR/run" --db_port "$ECRM_PGPORT" --db_user odoo)
+}
+
+# use_pg_replica: after use_pg on the embedded cluster, a streaming replica of it
+# in .local/pg-replica on port ECRM_PGPORT+1 (pg_basebackup -R, hot standby),
+# started if needed; sets ODOO_REPLICA_ARGS for Odoo's --db_replica_host/port.
+# The primary gets wal_level replica and pg_stat_statements (restarted once).
+ODOO_REPLICA_ARGS=()
+use_pg_replica() {
+    local bindir conf="$PGDIR/data/postgresql.conf" rdir="$LOCAL/pg-replica"
+    local rport=$((ECRM_PGPORT + 1))
+    bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+    if [ "$(psql -d postgres -Atc "SHOW shared_preload_libraries")" != pg_stat_statements ] \
+        || [ "$(psql -d postgres -Atc "SHOW wal_level")" = minimal ]; then
+        say "primary: wal_level replica and pg_stat_statements (restarting PostgreSQL)"
+        grep -q "^shared_preload_libraries = 'pg_stat_statements'" "$conf" \
+            || echo "shared_preload_libraries = 'pg_stat_statements'" >> "$conf"
+        echo "wal_level = replica" >> "$conf"
+        "${PG_RUNAS[@]}" "$bindir/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/postgresql.log" -o "-p $ECRM_PGPORT" -w restart >/dev/null \
+            || die "PostgreSQL did not restart; see .local/pg/postgresql.log"
+    fi
+    mkdir -p "$rdir/run"
+    if [ ! -f "$rdir/data/PG_VERSION" ]; then
+        say "creating a streaming replica of .local/pg in .local/pg-replica (pg_basebackup)"
+        rm -rf "$rdir/data"
+        [ "${#PG_RUNAS[@]}" -gt 0 ] && chown postgres "$rdir" "$rdir/run"
+        "${PG_RUNAS[@]}" "$bindir/pg_basebackup" -h "$PGDIR/run" -p "$ECRM_PGPORT" -U odoo -D "$rdir/data" -R -X stream \
+            > "$LOCAL/pg-basebackup.log" 2>&1 || { cat "$LOCAL/pg-basebackup.log" >&2; die "pg_basebackup failed"; }
+    fi
+    if ! "${PG_RUNAS[@]}" "$bindir/pg_ctl" -D "$rdir/data" status >/dev/null 2>&1; then
+        port_taken "$rport" && die "port $rport (the replica's, ECRM_PGPORT+1) is taken by another program; set ECRM_PGPORT"
+        "${PG_RUNAS[@]}" "$bindir/pg_ctl" -D "$rdir/data" -l "$rdir/postgresql.log" -o "-p $rport -k $rdir/run" -w start >/dev/null \
+            || die "the replica did not start; see .local/pg-replica/postgresql.log"
+        say "PostgreSQL replica started on 127.0.0.1:$rport (data in .local/pg-replica)"
+    else
+        rport="$(sed -n 4p "$rdir/data/postmaster.pid")"
+    fi
+    [ "$(psql -h "$rdir/run" -p "$rport" -d postgres -Atc "SELECT pg_is_in_recovery()")" = t ] \
+        || die "the server on port $rport is not a standby (remove .local/pg-replica to rebuild it)"
+    export ECRM_REPLICA_PGHOST="$rdir/run" ECRM_REPLICA_PGPORT="$rport"
+    ODOO_REPLICA_ARGS=(--db_replica_host "$rdir/run" --db_replica_port "$rport")
 }
 
 port_taken() {

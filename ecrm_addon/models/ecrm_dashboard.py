@@ -172,42 +172,52 @@ class EcrmDashboard(models.Model):
             action["domain"] = domain
         return action
 
+    @api.readonly
     def action_open_cases(self):
         return self._ecrm_action("ecrm_addon.ecrm_case_action", {"search_default_open": 1})
 
+    @api.readonly
     def action_open_overdue_cases(self):
         action = self._ecrm_action("ecrm_addon.ecrm_case_action", domain=self._ecrm_overdue_domain())
         action["name"] = self.env._("Overdue Cases")
         return action
 
+    @api.readonly
     def action_open_unassigned_cases(self):
         action = self._ecrm_action("ecrm_addon.ecrm_case_action", domain=UNASSIGNED_DOMAIN)
         action["name"] = self.env._("Unassigned Cases")
         return action
 
+    @api.readonly
     def action_open_my_cases(self):
         return self._ecrm_action(
             "ecrm_addon.ecrm_case_action", {"search_default_open": 1, "search_default_my_cases": 1}
         )
 
+    @api.readonly
     def action_open_case_analysis(self):
         return self._ecrm_action("ecrm_addon.ecrm_case_report_action")
 
+    @api.readonly
     def action_open_csat_analysis(self):
         """The ratings behind the tile's CSAT: those given in the last RECENT_DAYS days."""
         action = self._ecrm_action("ecrm_addon.ecrm_case_report_action_csat", domain=self._ecrm_recent_ratings_domain())
         action["name"] = self.env._("Customer Satisfaction of the Last %(days)s Days", days=RECENT_DAYS)
         return action
 
+    @api.readonly
     def action_open_rfm_analysis(self):
         return self._ecrm_action("ecrm_addon.ecrm_rfm_score_action")
 
+    @api.readonly
     def action_open_customers(self):
         return self._ecrm_action("ecrm_addon.res_partner_action_customers")
 
+    @api.readonly
     def action_open_duplicates(self):
         return self._ecrm_action("ecrm_addon.ecrm_duplicate_group_action", {"search_default_open": 1})
 
+    @api.readonly
     def action_open_pressure_exclusions(self):
         return self._ecrm_action("ecrm_addon.mailing_trace_action_ecrm_pressure")
 

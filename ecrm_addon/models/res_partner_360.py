@@ -221,6 +221,7 @@ class ResPartner(models.Model):
         action["context"] = context or {}
         return action
 
+    @api.readonly
     def action_ecrm_orders(self):
         return self._ecrm_360_action(
             "sale.action_orders",
@@ -228,18 +229,21 @@ class ResPartner(models.Model):
             {"default_partner_id": self.id},
         )
 
+    @api.readonly
     def action_ecrm_open_orders(self):
         return self._ecrm_360_action(
             "sale.action_orders",
             [("partner_id", "child_of", self.commercial_partner_id.ids), *self._ecrm_360_domains()["open_orders"]],
         )
 
+    @api.readonly
     def action_ecrm_pending_deliveries(self):
         return self._ecrm_360_action(
             "stock.action_picking_tree_all",
             [("partner_id", "child_of", self.commercial_partner_id.ids), *self._ecrm_360_domains()["deliveries"]],
         )
 
+    @api.readonly
     def action_ecrm_unpaid_invoices(self):
         return self._ecrm_360_action(
             "account.action_move_out_invoice_type",
@@ -247,6 +251,7 @@ class ResPartner(models.Model):
             {"default_move_type": "out_invoice"},
         )
 
+    @api.readonly
     def action_ecrm_interactions(self):
         return self._ecrm_360_action(
             "ecrm_addon.ecrm_interaction_action",

@@ -35,6 +35,7 @@ from . import test_reliability_access
 from . import test_reliability_concurrency
 from . import test_reliability_faults
 from . import test_reliability_input
+from . import test_replica
 from . import test_rfm
 from . import test_segment_actions
 from . import test_sla_policies
