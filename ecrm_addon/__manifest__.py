@@ -61,6 +61,7 @@
         # contact pressure
         "security/ecrm_pressure_security.xml",
         "data/ecrm_pressure_rule_data.xml",
+        "data/ecrm_pressure_weight_data.xml",
         "views/ecrm_pressure_rule_views.xml",
         "views/ecrm_pressure_report_views.xml",
         "views/mailing_mailing_views.xml",

@@ -28,6 +28,7 @@ from . import ecrm_job_request
 from . import ecrm_pressure_deferral
 from . import ecrm_pressure_rule
 from . import ecrm_pressure_simulation
+from . import ecrm_pressure_weight
 from . import ecrm_product_rule
 from . import ecrm_rfm_migration
 from . import ecrm_rfm_score
@@ -54,6 +55,7 @@ from . import res_partner_clv
 from . import res_partner_consent
 from . import res_partner_identity
 from . import res_partner_import
+from . import res_partner_preference
 from . import res_partner_pressure
 from . import res_partner_rating
 from . import res_partner_rfm

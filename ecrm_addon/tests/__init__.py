@@ -31,6 +31,7 @@ from . import test_pressure_batch
 from . import test_pressure_engine
 from . import test_pressure_mailing
 from . import test_pressure_partner
+from . import test_pressure_threshold
 from . import test_reliability_access
 from . import test_reliability_concurrency
 from . import test_reliability_faults
