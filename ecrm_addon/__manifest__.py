@@ -42,6 +42,7 @@
         "views/ecrm_duplicate_group_views.xml",
         "data/ecrm_consent_mail_template_data.xml",
         "views/portal_consent_templates.xml",
+        "views/portal_preferences_templates.xml",
         # RFM engine
         "data/ecrm_rfm_cron.xml",
         "views/ecrm_rfm_score_views.xml",

@@ -3,4 +3,5 @@
 from . import case_api
 from . import portal
 from . import portal_consent
+from . import portal_preferences
 from . import mass_mailing

@@ -27,6 +27,7 @@ from . import test_odoo_mass_mailing
 from . import test_odoo_partner
 from . import test_partner_read
 from . import test_portal_consent
+from . import test_preferences
 from . import test_pressure_batch
 from . import test_pressure_engine
 from . import test_pressure_mailing
