@@ -43,6 +43,7 @@ from . import mail_compose_message
 from . import mail_mail
 from . import mail_thread
 from . import mailing_mailing
+from . import mailing_mailing_channel
 from . import mailing_trace
 from . import res_company
 from . import res_company_sla

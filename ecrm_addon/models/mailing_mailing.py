@@ -226,6 +226,8 @@ class MailingMailing(models.Model):
         ``ecrm_pressure_simulation``) the same decisions are only counted:
         no deferral, no interaction is written.
         """
+        # a customer who prefers the campaign's other channel gets that mailing
+        keys_by_res_id = self._ecrm_route_preferred(values_by_res_id, keys_by_res_id, cancel_values)
         simulation = self.env.context.get("ecrm_pressure_simulation")
         if simulation is not None:
             return self._ecrm_pressure_apply_simulated(simulation, values_by_res_id, keys_by_res_id, cancel_values)
