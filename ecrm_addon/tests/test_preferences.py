@@ -418,3 +418,22 @@ class TestPreferredChannel(PressureMailingCase):
         sms_customers = Partner.search(sms_domain)
         self.assertEqual(sms_customers & self.customers, self.alice | self.bob)
         self.assertEqual(set(sms_customers.mapped("ecrm_preferred_channel")), {"sms"})
+
+
+@tagged("post_install", "-at_install")
+class TestPreferenceCentreTour(HttpCase):
+    def test_portal_customer_sets_preferences(self):
+        portal = new_test_user(
+            self.env, login="ecrm_tour_prefs", password="ecrm_tour_prefs", groups="base.group_portal"
+        )
+        portal.partner_id.email = "tour.prefs@shop.es"
+        topic = self.env["mailing.list"].create({"name": "Tour Topic", "is_public": True})
+        self.start_tour("/my", "ecrm_preference_centre_tour", login="ecrm_tour_prefs")
+        partner = portal.partner_id
+        self.assertEqual(
+            (partner.ecrm_no_sms, partner.ecrm_max_week_email, partner.ecrm_preferred_channel), (True, 2, "sms")
+        )
+        self.assertFalse(self.env["res.partner"]._ecrm_topics_subscribed("tour.prefs@shop.es"), "not before the link")
+        mail = self.env["mail.mail"].search([("email_to", "=", "tour.prefs@shop.es")], limit=1)
+        self.env["res.partner"]._ecrm_consent_confirm(CONFIRM_LINK.search(mail.body_html).group(1))
+        self.assertEqual(self.env["res.partner"]._ecrm_topics_subscribed("tour.prefs@shop.es"), topic)
