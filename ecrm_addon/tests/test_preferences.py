@@ -291,9 +291,9 @@ class TestPreferenceCentre(HttpCase):
         self.env["mail.blacklist"]._add("prefs@shop.es")
         self.env["res.partner"].browse(self.partner.id)._ecrm_subscribe_topics("prefs@shop.es", self.news)
         after = self.url_open("/my/preferences")
-        self.assertEqual(
-            before.text.replace(self._csrf(before), "TOKEN"), after.text.replace(self._csrf(after), "TOKEN")
-        )
+        # CSRF tokens (hmac + time) differ from one rendering to the next: left out
+        csrf = re.compile(r"[0-9a-f]{40}o[0-9]+")
+        self.assertEqual(csrf.sub("TOKEN", before.text), csrf.sub("TOKEN", after.text))
 
     def test_portal_user_cannot_change_someone_else(self):
         with self.assertRaises(AccessError):
