@@ -8,6 +8,7 @@ from pathlib import Path
 from freezegun import freeze_time
 from psycopg2 import IntegrityError
 
+from odoo.addons.ecrm_addon.tools.pressure import pressure_capacity
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -108,6 +109,23 @@ class TestPressureThreshold(ThresholdCase):
         self.Rule.create({"name": "Cap 1.5 SMS", "channel": "sms", "max_count": 0, "max_pressure": 1.5})
         verdict = self._check(self.alice, channel="sms")[self.alice.id]
         self.assertEqual(verdict.blocked_until.year, 9999)
+
+    def test_engine_matches_the_reference(self):
+        self.Rule.create({"name": "Cap 3.7", "max_count": 0, "max_pressure": 3.7})
+        for partner, ages in ((self.alice, (0, 3, 17)), (self.bob, (1, 1, 2, 40)), (self.carol, (5,))):
+            for age in ages:
+                self._touch(partner, NOW - timedelta(days=age, hours=5))
+        customers = self.alice | self.bob | self.carol
+        verdicts = self._check(customers)
+        # the profile's own statement, unrounded (the field shows two decimals)
+        self.env.flush_all()
+        self.env.cr.execute(self.env["res.partner"]._ecrm_pressure_sql(self.company, customers.ids, now=NOW))
+        pressures = dict(self.env.cr.fetchall())
+        for partner in customers:
+            capacity, days = pressure_capacity(pressures[partner.id], 3.7, 1.0, 10)
+            got, until, _sequence, _rule = verdicts[partner.id].limits[partner.id]
+            self.assertEqual(got, capacity, partner.name)
+            self.assertAlmostEqual((until - NOW).total_seconds(), days * 86400, delta=1, msg=partner.name)
 
     def test_pressure_rule_needs_a_cap_without_count(self):
         with self.assertRaisesRegex(ValidationError, "at least 1"):
