@@ -46,6 +46,7 @@
         "views/ecrm_duplicate_group_views.xml",
         "data/ecrm_consent_mail_template_data.xml",
         "views/portal_consent_templates.xml",
+        "views/portal_preferences_templates.xml",
         # RFM engine
         "data/ecrm_rfm_cron.xml",
         "views/ecrm_rfm_score_views.xml",
@@ -65,6 +66,7 @@
         # contact pressure
         "security/ecrm_pressure_security.xml",
         "data/ecrm_pressure_rule_data.xml",
+        "data/ecrm_pressure_weight_data.xml",
         "views/ecrm_pressure_rule_views.xml",
         "views/ecrm_pressure_report_views.xml",
         "views/mailing_mailing_views.xml",

@@ -3,5 +3,6 @@
 from . import case_api
 from . import portal
 from . import portal_consent
+from . import portal_preferences
 from . import mass_mailing
 from . import mass_mailing_response

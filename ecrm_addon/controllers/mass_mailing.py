@@ -1,8 +1,10 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from urllib.parse import urlencode
+
 from werkzeug.exceptions import Unauthorized
 
-from odoo import http
+from odoo import http, tools
 from odoo.addons.mass_mailing.controllers.main import MassMailController
 from odoo.http import request
 
@@ -25,6 +27,20 @@ class EcrmMassMailController(MassMailController):
         if self._ecrm_unproven_portal_user():
             return request.redirect("/my/consent")
         return super().mailing_my()
+
+    def _prepare_mailing_subscription_values(self, mailing, document_id, email, hash_token):
+        """The unsubscribe page of a mailing link (its token checked by Odoo)
+        also links to the whole preference centre of the customer the address
+        belongs to, with a signed token (no login)."""
+        values = super()._prepare_mailing_subscription_values(mailing, document_id, email, hash_token)
+        email_normalized = tools.email_normalize(email or "")
+        if hash_token and email_normalized:
+            # sudo: the visitor proved the address with the mailing's token
+            partner = request.env["res.partner"].sudo()._ecrm_match_candidates(email=email_normalized)[:1]
+            if partner:
+                query = urlencode({"token": partner._ecrm_preferences_token(email_normalized)})
+                values["ecrm_preferences_url"] = f"/my/preferences?{query}"
+        return values
 
     def _check_mailing_email_token(self, mailing_id, document_id, email, hash_token, required_mailing_id=False):
         if not hash_token and self._ecrm_unproven_portal_user():

@@ -67,18 +67,26 @@ class EcrmConsentPortal(CustomerPortal):
         """The link of the confirmation email: shows what it confirms (GET, so a
         mail scanner following links changes nothing) and confirms it (POST)."""
         Partner = request.env["res.partner"]
-        checked = Partner._ecrm_consent_check_token(token)
+        checked = Partner._ecrm_consent_check_token_lists(token)
         if not checked:
             return request.render("ecrm_addon.portal_consent_confirm", {"valid": False}, status=403)
-        email = checked[1]
+        _partner, email, lists, email_optin = checked
+        # a link of the preference centre may subscribe to topics (and not lift the opt-out)
+        topics = ", ".join(lists.mapped("name"))
         if request.httprequest.method == "POST" and Partner._ecrm_consent_confirm(token):
-            message = request.env._(
-                "Thank you: %(email)s will receive our newsletters and offers again. Each of them has a link "
-                "to stop them.",
-                email=email,
-            )
+            if email_optin:
+                message = request.env._(
+                    "Thank you: %(email)s will receive our newsletters and offers again. Each of them has a link "
+                    "to stop them.",
+                    email=email,
+                )
+            else:
+                message = request.env._("Thank you: %(email)s now receives %(topics)s.", email=email, topics=topics)
             return request.render("ecrm_addon.portal_consent_confirm", {"valid": True, "done": message})
-        question = request.env._("Receive our newsletters and offers at %(email)s again?", email=email)
+        if email_optin:
+            question = request.env._("Receive our newsletters and offers at %(email)s again?", email=email)
+        else:
+            question = request.env._("Receive %(topics)s at %(email)s?", email=email, topics=topics)
         return request.render(
             "ecrm_addon.portal_consent_confirm", {"valid": True, "question": question, "token": token}
         )

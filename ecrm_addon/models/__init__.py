@@ -29,6 +29,7 @@ from . import ecrm_job_request
 from . import ecrm_pressure_deferral
 from . import ecrm_pressure_rule
 from . import ecrm_pressure_simulation
+from . import ecrm_pressure_weight
 from . import ecrm_product_rule
 from . import ecrm_response_score
 from . import ecrm_rfm_migration
@@ -48,6 +49,7 @@ from . import mail_compose_message
 from . import mail_mail
 from . import mail_thread
 from . import mailing_mailing
+from . import mailing_mailing_channel
 from . import mailing_trace
 from . import mailing_trace_response
 from . import res_company
@@ -63,6 +65,7 @@ from . import res_partner_clv
 from . import res_partner_consent
 from . import res_partner_identity
 from . import res_partner_import
+from . import res_partner_preference
 from . import res_partner_pressure
 from . import res_partner_rating
 from . import res_partner_response

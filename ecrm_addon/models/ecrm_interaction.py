@@ -89,14 +89,11 @@ class EcrmInteraction(models.Model):
         return self._channel_weights().get(channel, 1.0)
 
     @api.model
-    def _channel_weights(self):
-        """Weights per channel: the shipped defaults, overridden by the system
-        parameters ``ecrm_addon.weight.<channel>``."""
-        params = self.env["ir.config_parameter"].sudo()
-        return {
-            channel: float(params.get_param(f"ecrm_addon.weight.{channel}", DEFAULT_WEIGHTS.get(channel, 1.0)))
-            for channel, _label in CHANNELS
-        }
+    def _channel_weights(self, company=None):
+        """Weights per channel of ``company`` (the current one by default): the
+        table of channel weights (e-CRM configuration), the shipped defaults
+        for the channels it leaves out."""
+        return self.env["ecrm.pressure.weight"]._ecrm_weights(company or self.env.company)
 
     @api.model
     def _log_values(self, record, partner_id, name, channel, direction, category, **values):
@@ -120,12 +117,18 @@ class EcrmInteraction(models.Model):
         Each dict needs ``partner_id`` and ``name``; ``weight`` defaults to the
         channel's weight. Touches on partners without a customer are skipped.
         """
-        weights = self._channel_weights()
-        rows = [
-            {"weight": weights.get(vals.get("channel", "email"), 1.0), **vals}
-            for vals in vals_list
-            if vals.get("partner_id")
-        ]
+        weights = {}  # {company_id: {channel: weight}}, read once per company of the batch
+        rows = []
+        for vals in vals_list:
+            if not vals.get("partner_id"):
+                continue
+            if "weight" not in vals:
+                company_id = vals.get("company_id") or self.env.company.id
+                if company_id not in weights:
+                    weights[company_id] = self._channel_weights(self.env["res.company"].browse(company_id))
+                rows.append({"weight": weights[company_id].get(vals.get("channel", "email"), 1.0), **vals})
+            else:
+                rows.append(vals)
         # sudo: the log is written on behalf of whoever caused the touch; reading
         # it stays under the access rules.
         return self.sudo().create(rows)

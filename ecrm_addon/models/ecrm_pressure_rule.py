@@ -9,6 +9,7 @@ from odoo.tools import SQL
 
 from ..tools.pressure import strictest
 from .ecrm_interaction import CATEGORIES
+from .res_partner_pressure import DEFAULT_HALF_LIFE_DAYS, pressure_horizon_sql, pressure_sql
 
 # Categories a rule may limit. Transactional and service messages (order
 # confirmation, invoice, case replies) are never blocked.
@@ -21,6 +22,14 @@ BLOCKABLE_CATEGORIES = ("marketing", "sales")
 # with a rule may receive now and the strictest rule once they are sent
 # (``tools.pressure.allocate`` shares them among the records of a batch).
 Verdict = namedtuple("Verdict", ["partner_ids", "rule_id", "blocked_until", "limits"])
+
+# The customer's own limits (preference centre): the channels that have them,
+# their window, and the shipped rule that names them in traces and reports.
+PERSONAL_CHANNELS = ("email", "sms", "phone")
+PERSONAL_PERIOD_DAYS = 7
+PERSONAL_RULE_XMLID = "ecrm_addon.ecrm_pressure_rule_customer"
+# A pressure cap compares sums of decayed weights: this much rounding is no excess.
+PRESSURE_EPSILON = 1e-9
 
 
 class EcrmPressureRule(models.Model):
@@ -57,6 +66,13 @@ class EcrmPressureRule(models.Model):
         help="A new message is refused once the customer received this many in the period.",
     )
     period_days = fields.Integer(string="Period (days)", required=True, default=30)
+    max_pressure = fields.Float(
+        string="Maximum weighted pressure",
+        digits=(16, 2),
+        help="A message is refused when the customer's weighted pressure plus its channel's weight would "
+        "exceed this value (reaching it exactly is allowed); 0: no pressure cap. With a cap, the "
+        "maximum number of messages may be 0 (no count limit).",
+    )
     min_interval_hours = fields.Integer(
         string="Minimum gap (hours)",
         default=0,
@@ -77,24 +93,34 @@ class EcrmPressureRule(models.Model):
     )
     description = fields.Char(compute="_compute_description")
 
-    @api.depends("max_count", "period_days", "min_interval_hours", "channel")
+    @api.depends("max_count", "period_days", "min_interval_hours", "channel", "max_pressure")
     def _compute_description(self):
         channels = dict(self._fields["channel"]._description_selection(self.env))
         for rule in self:
-            text = self.env._(
-                "%(count)s per %(days)s days on %(channel)s",
-                count=rule.max_count,
-                days=rule.period_days,
-                channel=channels.get(rule.channel, ""),
-            )
+            if rule.max_count:
+                text = self.env._(
+                    "%(count)s per %(days)s days on %(channel)s",
+                    count=rule.max_count,
+                    days=rule.period_days,
+                    channel=channels.get(rule.channel, ""),
+                )
+            else:
+                text = channels.get(rule.channel, "")
             if rule.min_interval_hours:
                 text += self.env._(", %(hours)s h between two", hours=rule.min_interval_hours)
+            if rule.max_pressure:
+                text += self.env._(", weighted pressure up to %(pressure)s", pressure=rule.max_pressure)
             rule.description = text
 
-    @api.constrains("max_count", "period_days", "min_interval_hours", "category")
+    @api.constrains("max_count", "period_days", "min_interval_hours", "category", "max_pressure")
     def _check_limits(self):
         for rule in self:
-            if rule.max_count < 1:
+            if rule.max_pressure < 0:
+                raise ValidationError(
+                    self.env._("Rule %(rule)s: the maximum weighted pressure cannot be negative.", rule=rule.name)
+                )
+            # a pressure cap may stand alone (no count limit: 0 messages)
+            if rule.max_count < 1 and not (rule.max_count == 0 and rule.max_pressure > 0):
                 raise ValidationError(
                     self.env._(
                         "Rule %(rule)s: the maximum number of messages must be at least 1 "
@@ -114,6 +140,18 @@ class EcrmPressureRule(models.Model):
                         rule=rule.name,
                     )
                 )
+
+    @api.constrains("active")
+    def _check_personal_rule_inactive(self):
+        personal = self.env.ref(PERSONAL_RULE_XMLID, raise_if_not_found=False)
+        if personal and personal in self and personal.active:
+            raise ValidationError(
+                self.env._(
+                    "Rule %(rule)s names the limits each customer sets in the preference centre: it stays "
+                    "archived and applies to the customers who set a limit.",
+                    rule=personal.name,
+                )
+            )
 
     @api.constrains("company_id")
     def _check_company(self):
@@ -179,11 +217,16 @@ class EcrmPressureRule(models.Model):
         else:
             targets = self._ecrm_resolve_sql(channel, keys)
         blockable = category in BLOCKABLE_CATEGORIES
+        # the customer's own weekly limits (preference centre) hold marketing on their channels
+        personal_channel = channel if category == "marketing" and channel in PERSONAL_CHANNELS else None
         for model in ("ecrm.pressure.rule", "ecrm.interaction", "ecrm.rfm.score"):
             self.env[model].flush_model()
         # Only what the SQL reads of partners: a compute calling this while a
         # form is read must not flush unrelated pending writes.
-        self.env["res.partner"].flush_model(["ecrm_email_key", "ecrm_phone_key", "commercial_partner_id", "active"])
+        self.env["res.partner"].flush_model(
+            ["ecrm_email_key", "ecrm_phone_key", "commercial_partner_id", "active"]
+            + (self.env["res.partner"]._ecrm_preference_fields(personal_channel) if personal_channel else [])
+        )
         # The rules are read through the ORM (access and record rules apply);
         # the interaction log and scores are read in SQL for every customer,
         # whatever the current user's rights on them: the verdict is the
@@ -197,15 +240,26 @@ class EcrmPressureRule(models.Model):
                     ("channel", "in", [channel, "all"]),
                     ("company_id", "in", [company.id, False]),
                 ],
-                ["sequence", "channel", "max_count", "period_days", "min_interval_hours"],
+                ["sequence", "channel", "max_count", "period_days", "min_interval_hours", "max_pressure"],
             )
             if blockable
             else self.browse()
         )
         self.env["ecrm.response.score"].flush_model()
-        self.env.cr.execute(self._ecrm_check_sql(company, category, targets, rules, now, channel=channel))
+        weight = None
+        if any(rules.mapped("max_pressure")):
+            # the weight this message adds to the customer's pressure
+            weight = self.env["ecrm.pressure.weight"]._ecrm_weights(company).get(channel, 1.0)
+        self.env.cr.execute(self._ecrm_check_sql(company, category, targets, rules, now, weight, personal_channel, channel=channel)
+        )
+        return self._ecrm_verdicts(self.env.cr.fetchall())
+
+    @api.model
+    def _ecrm_verdicts(self, rows):
+        """``{key: Verdict}`` from the rows of ``_ecrm_check_sql``."""
         result, blocking = {}, {}
-        for key, partner_id, capacity, blocked_until, sequence, rule_id in self.env.cr.fetchall():
+        personal_rule_id = None
+        for key, partner_id, capacity, blocked_until, sequence, row_rule_id in rows:
             verdict = result.get(key)
             if verdict is None:
                 verdict = result[key] = Verdict([partner_id], False, False, {})
@@ -213,6 +267,12 @@ class EcrmPressureRule(models.Model):
                 verdict.partner_ids.append(partner_id)
             if capacity is None:
                 continue
+            rule_id = row_rule_id
+            if rule_id is None:
+                # the customer's own limit: named by the shipped rule (read only when one applies)
+                if personal_rule_id is None:
+                    personal_rule_id = self._ecrm_personal_rule().id
+                rule_id = personal_rule_id
             verdict.limits[partner_id] = (capacity, blocked_until, sequence, rule_id)
             if not capacity:
                 # a key reaching several customers: the strictest rule blocking one of them
@@ -242,10 +302,16 @@ class EcrmPressureRule(models.Model):
         )
 
     @api.model
-    def _ecrm_check_sql(self, company, category, targets, rules, now, channel=None):
+    def _ecrm_personal_rule(self):
+        """The shipped, archived rule that names the customers' own limits."""
+        # sudo: the name of the limit goes to traces written for any sender
+        return self.sudo().env.ref(PERSONAL_RULE_XMLID)
+
+    @api.model
+    def _ecrm_check_sql(self, company, category, targets, rules, now, weight=None, personal_channel=None, channel=None):
         """The statement of ``_ecrm_check``: rows ``(key, partner_id, capacity,
         blocked_until, sequence, rule_id)``, the last four NULL for a customer
-        no rule applies to.
+        no rule applies to; ``rule_id`` NULL for the customer's own limit.
 
         The customers' touches are read once, one index range per customer on
         the covering index ``ecrm_interaction_pressure_cover_idx`` (index-only),
@@ -257,44 +323,107 @@ class EcrmPressureRule(models.Model):
         messages still allowed now (``capacity``) and when the rule frees once
         they are sent, the same decisions as ``tools.pressure.rule_capacity``;
         per customer, the rule with the least capacity, then the strictest.
+
+        A rule with ``max_pressure`` also caps the customer's weighted pressure
+        (``res.partner.ecrm_pressure``, read when such a rule exists): the
+        messages of ``weight`` it still allows are those keeping the pressure
+        at or below the cap; it frees when the pressure has decayed enough for
+        one more (the pressure halves every half-life).
+
+        ``personal_channel``: the customers' own limits on that channel (the
+        strictest of their contacts' preferences) join as one more rule of
+        ``PERSONAL_PERIOD_DAYS`` days: a weekly maximum, or 0 when the customer
+        turned the channel off (blocked for good: until they turn it on).
         """
         rule_rows, counts, oldest, gaps = [], [], [], []
         since = now
-        for index, rule in enumerate(rules, start=1):
-            window_start = now - timedelta(days=rule.period_days)
-            gap_start = now - timedelta(hours=rule.min_interval_hours)
+        limits = [
+            (
+                rule.id,
+                rule.sequence,
+                rule.channel,
+                rule.max_count,
+                rule.period_days,
+                rule.min_interval_hours,
+                rule.max_pressure,
+                False,
+            )
+            for rule in rules
+        ]
+        if personal_channel:
+            limits.append((None, 0, personal_channel, None, PERSONAL_PERIOD_DAYS, 0, 0.0, True))
+        for index, (rule_id, sequence, channel, max_count, period_days, gap_hours, max_pressure, personal) in enumerate(
+            limits, start=1
+        ):
+            window_start = now - timedelta(days=period_days)
+            gap_start = now - timedelta(hours=gap_hours)
             since = min(since, window_start, gap_start)
-            channel_ok = SQL("TRUE") if rule.channel == "all" else SQL("i.channel = %s", rule.channel)
+            channel_ok = SQL("TRUE") if channel == "all" else SQL("i.channel = %s", channel)
             in_window = SQL("%s AND i.date > %s", channel_ok, window_start)
             counts.append(SQL("count(*) FILTER (WHERE %s)", in_window))
             oldest.append(SQL("min(i.date) FILTER (WHERE %s)", in_window))
             gaps.append(
                 SQL("max(i.date) FILTER (WHERE %s AND i.date > %s)", channel_ok, gap_start)
-                if rule.min_interval_hours
+                if gap_hours
                 else SQL("NULL::timestamp")
             )
             rule_rows.append(
                 SQL(
-                    "(%s, %s, %s, %s, %s, %s, %s, %s::timestamp)",
+                    "(%s, %s::int, %s, %s, %s::int, %s, %s, %s::timestamp, %s::float, %s)",
                     index,
-                    rule.id,
-                    rule.sequence,
-                    rule.channel,
-                    rule.max_count,
-                    rule.period_days,
-                    rule.min_interval_hours,
+                    rule_id,
+                    sequence,
+                    channel,
+                    max_count or None,  # 0: a pressure cap alone, no count limit
+                    period_days,
+                    gap_hours,
                     window_start,
+                    max_pressure or None,
+                    personal,
                 )
             )
-        if not rules:
+        if not limits:
             return SQL(
                 "SELECT t.key, t.partner_id, NULL::int, NULL::timestamp, NULL::int, NULL::int FROM (%s) t", targets
             )
+        now_sql = SQL("%s::timestamp", now)
+        half_life = max(company.ecrm_pressure_half_life_days or DEFAULT_HALF_LIFE_DAYS, 1) if weight else 1
+        if weight is not None:
+            pressure = SQL(
+                """SELECT c.partner_id, %(pressure)s AS pressure
+                     FROM customers c
+                     JOIN ecrm_interaction i
+                       ON i.commercial_partner_id = c.partner_id
+                      AND i.company_id = %(company)s
+                      AND i.direction = 'outbound'
+                      AND %(horizon)s
+                    GROUP BY c.partner_id""",
+                pressure=pressure_sql("i", now_sql, half_life),
+                horizon=pressure_horizon_sql("i", now_sql, half_life),
+                company=company.id,
+            )
+        else:
+            pressure = SQL("SELECT NULL::int AS partner_id, 0.0::float AS pressure WHERE FALSE")
+        if personal_channel:
+            preference = self.env["res.partner"]._ecrm_preference_fields(personal_channel)
+            off = SQL("rp.%s", SQL.identifier(preference[1])) if len(preference) > 1 else SQL("FALSE")
+            personal = SQL(
+                """SELECT rp.commercial_partner_id AS partner_id,
+                          min(CASE WHEN %(off)s THEN 0 ELSE NULLIF(rp.%(cap)s, 0) END) AS cap
+                     FROM res_partner rp
+                    WHERE rp.commercial_partner_id IN (SELECT partner_id FROM customers)
+                    GROUP BY rp.commercial_partner_id""",
+                off=off,
+                cap=SQL.identifier(preference[0]),
+            )
+        else:
+            personal = SQL("SELECT NULL::int AS partner_id, NULL::int AS cap WHERE FALSE")
         return SQL(
             """
             WITH targets AS (%(targets)s),
             customers AS MATERIALIZED (SELECT DISTINCT partner_id FROM targets),
-            rules (idx, id, sequence, channel, max_count, period_days, min_interval_hours, window_start)
+            rules (idx, id, sequence, channel, max_count, period_days, min_interval_hours, window_start,
+                   max_pressure, personal)
             AS MATERIALIZED (
                 SELECT v.*, (SELECT array_agg(rel.segment_id)
                                FROM ecrm_pressure_rule_segment_rel rel
@@ -303,6 +432,8 @@ class EcrmPressureRule(models.Model):
                          WHERE pr.id = v.column2) AS unresponsive_only
                   FROM (VALUES %(rule_rows)s) v
             ),
+            personal AS MATERIALIZED (%(personal)s),
+            pressure AS MATERIALIZED (%(pressure)s),
             stats AS (
                 SELECT c.partner_id,
                        ARRAY[%(counts)s] AS counts,
@@ -318,25 +449,33 @@ class EcrmPressureRule(models.Model):
                  GROUP BY c.partner_id
             ),
             pairs AS (
-                SELECT c.partner_id, r.id AS rule_id, r.sequence, r.channel, r.max_count, r.period_days,
-                       r.min_interval_hours, r.window_start,
+                SELECT c.partner_id, r.id AS rule_id, r.sequence, r.channel,
+                       CASE WHEN r.personal THEN pc.cap ELSE r.max_count END AS max_count, r.period_days,
+                       r.min_interval_hours, r.window_start, r.max_pressure,
+                       r.personal AND pc.cap = 0 AS off,
+                       COALESCE(pr.pressure, 0.0) AS pressure,
                        COALESCE(s.counts[r.idx], 0) AS cnt, s.oldest[r.idx] AS oldest, s.gaps[r.idx] AS gap_date
                   FROM customers c
                   JOIN rules r
-                    ON (r.segment_ids IS NULL
+                    ON (r.personal
+                        OR r.segment_ids IS NULL
                         OR EXISTS (SELECT 1 FROM ecrm_rfm_score rs
                                     WHERE rs.partner_id = c.partner_id
                                       AND rs.company_id = %(company)s
                                       AND rs.segment_id = ANY(r.segment_ids)))
                    AND %(audience)s
+                  LEFT JOIN personal pc ON r.personal AND pc.partner_id = c.partner_id
                   LEFT JOIN stats s ON s.partner_id = c.partner_id
+                  LEFT JOIN pressure pr ON pr.partner_id = c.partner_id
+                 WHERE NOT r.personal OR pc.cap IS NOT NULL
             ),
-            limits AS (
-                SELECT p.partner_id, p.rule_id, p.sequence,
+            capacities AS (
+                SELECT p.*,
+                       -- the count and the gap (NULL: the rule has neither)
                        CASE WHEN p.cnt >= p.max_count OR p.gap_date IS NOT NULL THEN 0
                             WHEN p.min_interval_hours > 0 THEN 1
                             ELSE p.max_count - p.cnt
-                       END AS capacity,
+                       END AS count_capacity,
                        CASE WHEN p.cnt >= p.max_count OR p.gap_date IS NOT NULL
                             THEN GREATEST(
                                 CASE WHEN p.cnt >= p.max_count
@@ -348,8 +487,13 @@ class EcrmPressureRule(models.Model):
                                 CASE WHEN p.cnt + 1 >= p.max_count
                                      THEN COALESCE(p.dates[p.max_count - 1], %(now)s)
                                           + make_interval(days => p.period_days) END)
-                            ELSE COALESCE(p.oldest, %(now)s) + make_interval(days => p.period_days)
-                       END AS blocked_until
+                            WHEN p.max_count IS NOT NULL
+                            THEN COALESCE(p.oldest, %(now)s) + make_interval(days => p.period_days)
+                       END AS count_until,
+                       -- the weighted pressure (NULL: no cap, or messages that weigh nothing)
+                       CASE WHEN p.max_pressure IS NOT NULL AND %(weight)s > 0
+                            THEN GREATEST(floor((p.max_pressure - p.pressure) / %(weight)s + %(epsilon)s), 0)::int
+                       END AS pressure_capacity
                   FROM (
                     SELECT p.*,
                            CASE WHEN p.cnt >= p.max_count - 1 THEN ARRAY(
@@ -366,9 +510,30 @@ class EcrmPressureRule(models.Model):
                       FROM pairs p
                   ) p
             ),
+            limits AS (
+                SELECT p.partner_id, p.rule_id, p.sequence,
+                       CASE WHEN p.off THEN 0 ELSE LEAST(p.count_capacity, p.pressure_capacity) END AS capacity,
+                       CASE WHEN p.off THEN 'infinity'::timestamp
+                            ELSE GREATEST(
+                                CASE WHEN p.pressure_capacity IS NULL OR p.count_capacity <= p.pressure_capacity
+                                     THEN p.count_until END,
+                                -- once its messages are sent, the pressure frees when it has
+                                -- decayed to the cap minus one message (never if one exceeds it)
+                                CASE WHEN p.count_capacity IS NULL OR p.pressure_capacity <= p.count_capacity
+                                     THEN CASE WHEN p.max_pressure <= %(weight)s THEN 'infinity'::timestamp
+                                               ELSE %(now)s + make_interval(secs => GREATEST(
+                                                   %(half_life)s * 86400.0
+                                                   * ln((p.pressure + p.pressure_capacity * %(weight)s)
+                                                        / (p.max_pressure - %(weight)s)) / ln(2.0), 0.0))
+                                          END
+                                END)
+                       END AS blocked_until
+                  FROM capacities p
+            ),
             strictest AS (
                 SELECT DISTINCT ON (partner_id) partner_id, capacity, blocked_until, sequence, rule_id
                   FROM limits
+                 WHERE capacity IS NOT NULL
                  ORDER BY partner_id, capacity, blocked_until DESC, sequence, rule_id
             )
             SELECT t.key, t.partner_id, s.capacity, s.blocked_until, s.sequence, s.rule_id
@@ -377,6 +542,8 @@ class EcrmPressureRule(models.Model):
             """,
             targets=targets,
             rule_rows=SQL(", ").join(rule_rows),
+            personal=personal,
+            pressure=pressure,
             counts=SQL(", ").join(counts),
             oldest=SQL(", ").join(oldest),
             gaps=SQL(", ").join(gaps),
@@ -384,5 +551,8 @@ class EcrmPressureRule(models.Model):
             category=category,
             audience=self._ecrm_audience_sql(company, channel),
             since=since,
-            now=now,
+            now=now_sql,
+            weight=SQL("%s::float", weight or 0.0),
+            epsilon=PRESSURE_EPSILON,
+            half_life=half_life,
         )

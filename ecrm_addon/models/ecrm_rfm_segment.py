@@ -97,8 +97,15 @@ class EcrmRfmSegment(models.Model):
 
         The recipients' domain names the company and the segment, so that it
         holds whichever company the mailing is sent from and follows the scores
-        up to the moment it is sent."""
+        up to the moment it is sent. Context key ``ecrm_mailing_type`` "sms":
+        an SMS mailing to the segment's customers who prefer SMS. Both land in
+        the segment's campaign: with a mailing on each channel, every customer
+        who prefers one gets that one only (``mailing.mailing._ecrm_route_preferred``)."""
         self.ensure_one()
+        domain = [("ecrm_rfm_score_ids", "any", self._ecrm_score_domain())]
+        mailing_type = "sms" if self.env.context.get("ecrm_mailing_type") == "sms" else "mail"
+        if mailing_type == "sms":
+            domain.append(("ecrm_preferred_channel", "=", "sms"))
         return {
             "type": "ir.actions.act_window",
             "res_model": "mailing.mailing",
@@ -106,11 +113,19 @@ class EcrmRfmSegment(models.Model):
             "views": [(False, "form")],
             "context": {
                 "default_subject": self.name,
-                "default_mailing_type": "mail",
+                "default_mailing_type": mailing_type,
                 "default_mailing_model_id": self.env["ir.model"]._get_id("res.partner"),
-                "default_mailing_domain": repr([("ecrm_rfm_score_ids", "any", self._ecrm_score_domain())]),
+                "default_mailing_domain": repr(domain),
+                "default_campaign_id": self._ecrm_campaign().id,
             },
         }
+
+    def _ecrm_campaign(self):
+        """The marketing campaign of the segment's mailings (created on first use)."""
+        self.ensure_one()
+        name = self.env._("Segment: %(segment)s", segment=self.name)
+        Campaign = self.env["utm.campaign"]
+        return Campaign.search([("name", "=", name)], limit=1) or Campaign.create({"name": name})
 
     def action_ecrm_compute_rfm(self):
         return self.env["ecrm.rfm.score"].action_ecrm_compute_rfm()

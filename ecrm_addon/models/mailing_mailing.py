@@ -1,6 +1,7 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from contextlib import closing, suppress
+from datetime import MAXYEAR
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -204,6 +205,9 @@ class MailingMailing(models.Model):
     def _ecrm_pressure_reason(self, verdict):
         # sudo: the sender may not read the rules; only the name goes to the trace.
         rule = self.env["ecrm.pressure.rule"].sudo().browse(verdict.rule_id)
+        if verdict.blocked_until.year == MAXYEAR:
+            # never frees by itself: a channel the customer turned off, a message heavier than the cap
+            return self.env._("Excluded by pressure rule %(rule)s (until it changes)", rule=rule.name)
         return self.env._(
             "Excluded by pressure rule %(rule)s (blocked until %(date)s UTC)",
             rule=rule.name,
@@ -222,6 +226,8 @@ class MailingMailing(models.Model):
         ``ecrm_pressure_simulation``) the same decisions are only counted:
         no deferral, no interaction is written.
         """
+        # a customer who prefers the campaign's other channel gets that mailing
+        keys_by_res_id = self._ecrm_route_preferred(values_by_res_id, keys_by_res_id, cancel_values)
         simulation = self.env.context.get("ecrm_pressure_simulation")
         if simulation is not None:
             return self._ecrm_pressure_apply_simulated(simulation, values_by_res_id, keys_by_res_id, cancel_values)

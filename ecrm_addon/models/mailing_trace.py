@@ -7,8 +7,11 @@ class MailingTrace(models.Model):
     _inherit = "mailing.trace"
 
     failure_type = fields.Selection(
-        selection_add=[("ecrm_pressure", "Excluded by pressure rule")],
-        ondelete={"ecrm_pressure": "set null"},
+        selection_add=[
+            ("ecrm_pressure", "Excluded by pressure rule"),
+            ("ecrm_channel", "Sent on the preferred channel"),
+        ],
+        ondelete={"ecrm_pressure": "set null", "ecrm_channel": "set null"},
     )
     ecrm_pressure_rule_id = fields.Many2one(
         "ecrm.pressure.rule",

@@ -105,6 +105,12 @@ class ResPartner(models.Model):
         self.ensure_one()
         if self != self.env.user.partner_id:
             raise AccessError(self.env._("You can only change your own contact preferences."))
+        return self._ecrm_apply_consent(email_ok=email_ok, phone_ok=phone_ok)
+
+    def _ecrm_apply_consent(self, email_ok=None, phone_ok=None):
+        """``_ecrm_set_consent`` once the caller checked the partner is the
+        customer's own (their user's, or the one a signed link names)."""
+        self.ensure_one()
         if phone_ok:
             raise UserError(self._ecrm_consent_phone_opt_in_message())
         message = self.env._("Changed by the customer on the portal")
@@ -128,11 +134,14 @@ class ResPartner(models.Model):
             "To receive SMS and calls again, please contact us: we need to check that the number is yours."
         )
 
-    def _ecrm_consent_send_confirmation(self):
+    def _ecrm_consent_send_confirmation(self, lists=None, email_optin=True):
         """Queue the email asking the owner of the partner's address to confirm
         they want newsletters and offers again. Sent whatever the address's
         state, so the portal's answer is the same for every address; at most
-        one every ``CONSENT_RESEND_MINUTES`` per partner (False when not sent)."""
+        one every ``CONSENT_RESEND_MINUTES`` per partner (False when not sent).
+        ``lists``: public mailing lists (topics of the preference centre) the
+        link subscribes the address to; ``email_optin``: whether it also lifts
+        the address's opt-out."""
         self.ensure_one()
         # sudo: the token's secret, the template and the mail queue are the shop's
         partner = self.sudo()
@@ -142,9 +151,10 @@ class ResPartner(models.Model):
             return False
         partner.ecrm_consent_request_date = now
         email = partner.email_normalized
-        token = tools.hash_sign(
-            partner.env, CONSENT_TOKEN_SCOPE, [partner.id, email], expiration_hours=CONSENT_LINK_HOURS
-        )
+        payload = [partner.id, email]
+        if lists:
+            payload += [sorted(lists.ids), bool(email_optin)]
+        token = tools.hash_sign(partner.env, CONSENT_TOKEN_SCOPE, payload, expiration_hours=CONSENT_LINK_HOURS)
         url = f"{partner.get_base_url()}/my/consent/confirm?{urlencode({'token': token})}"
         template = partner.env.ref("ecrm_addon.ecrm_consent_mail_template_confirm")
         template.with_context(ecrm_consent_url=url, ecrm_consent_days=CONSENT_LINK_HOURS // 24).send_mail(
@@ -156,30 +166,46 @@ class ResPartner(models.Model):
     def _ecrm_consent_check_token(self, token):
         """(partner, email) a confirmation link was sent for, or None when the
         token is forged, malformed, expired or its partner is gone."""
+        checked = self._ecrm_consent_check_token_lists(token)
+        return checked[:2] if checked else None
+
+    @api.model
+    def _ecrm_consent_check_token_lists(self, token):
+        """(partner, email, lists, email_optin) of a confirmation link: the
+        mailing lists it subscribes to (still public ones) and whether it lifts
+        the address's opt-out; None when the token is not valid."""
         try:
             # sudo: the signing secret is a system parameter
             values = tools.verify_hash_signed(self.sudo().env, CONSENT_TOKEN_SCOPE, token or "")
         except ValueError:  # not one of our tokens at all
             return None
-        if not (isinstance(values, list) and len(values) == 2 and isinstance(values[0], int)):
+        if not (isinstance(values, list) and len(values) in (2, 4) and isinstance(values[0], int)):
             return None
-        partner_id, email = values
+        partner_id, email = values[:2]
+        list_ids, email_optin = values[2:] if len(values) == 4 else ([], True)
         # sudo: the link's follower may be anyone; the token names the partner
         partner = self.sudo().browse(partner_id).exists()
-        return (partner, email) if partner and email else None
+        if not (partner and email):
+            return None
+        lists = self.env["mailing.list"].sudo().browse(list_ids).exists().filtered("is_public")
+        return partner, email, lists, email_optin
 
     @api.model
     def _ecrm_consent_confirm(self, token):
         """Follow a confirmation link: its address leaves the email blacklist
-        and counts as proven for its partner while it is still the partner's
-        email. Returns the address, or None when the token is not valid."""
-        checked = self._ecrm_consent_check_token(token)
+        (unless the link only subscribes to topics) and counts as proven for
+        its partner while it is still the partner's email; it joins the topics
+        the link names. Returns the address, or None when the token is not valid."""
+        checked = self._ecrm_consent_check_token_lists(token)
         if not checked:
             return None
-        partner, email = checked
+        partner, email, lists, email_optin = checked
         message = self.env._("Confirmed by the owner of the address through the link sent from the portal")
         # sudo: the token proves the follower owns the address
-        self.env["mail.blacklist"].sudo()._remove(email, message=message)
+        if email_optin:
+            self.env["mail.blacklist"].sudo()._remove(email, message=message)
+        if lists:
+            partner._ecrm_subscribe_topics(email, lists)
         if partner.email_normalized == email:
             partner.ecrm_consent_proven_email = email
         partner.invalidate_recordset(["is_blacklisted"])

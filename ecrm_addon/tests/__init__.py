@@ -27,10 +27,12 @@ from . import test_odoo_mass_mailing
 from . import test_odoo_partner
 from . import test_partner_read
 from . import test_portal_consent
+from . import test_preferences
 from . import test_pressure_batch
 from . import test_pressure_engine
 from . import test_pressure_mailing
 from . import test_pressure_partner
+from . import test_pressure_threshold
 from . import test_reliability_access
 from . import test_reliability_concurrency
 from . import test_reliability_faults

@@ -15,8 +15,9 @@ class TestInteractionLog(TransactionCase):
         cls.user = new_test_user(cls.env, login="ecrm_log_user", groups="ecrm_addon.group_ecrm_user")
         cls.plain = new_test_user(cls.env, login="ecrm_log_plain", groups="base.group_user")
 
-    def test_log_uses_channel_weight_and_editable_parameter(self):
-        self.env["ir.config_parameter"].sudo().set_param("ecrm_addon.weight.phone", "7.5")
+    def test_log_uses_channel_weight_and_editable_table(self):
+        weights = self.env["ecrm.pressure.weight"]
+        weights.search([("company_id", "=", self.env.company.id), ("channel", "=", "phone")]).weight = 7.5
         rows = self.env["ecrm.interaction"]._log(
             [
                 {"partner_id": self.customer.id, "name": "Call", "channel": "phone"},

@@ -16,9 +16,13 @@ state the window edges once:
   (then the lowest sequence);
 * within one mailing batch the messages the batch itself sends count: a rule
   allows ``rule_capacity`` more messages now, and a customer reached by
-  several records of the batch gets at most that many (``allocate``).
+  several records of the batch gets at most that many (``allocate``);
+* a cap on the weighted pressure allows a message while the pressure plus its
+  weight stays at or below the cap (reaching it exactly is allowed,
+  ``pressure_capacity``).
 """
 
+import math
 from datetime import timedelta
 
 # Touches older than this many half-lives weigh less than 0.1% of their
@@ -44,6 +48,25 @@ def rule_blocked_until(dates, now, max_count, period_days, min_interval_hours):
         if gap_end > now:
             until = max(until, gap_end) if until else gap_end
     return until
+
+
+def pressure_capacity(pressure, cap, weight, half_life_days, epsilon=1e-9):
+    """How many messages of ``weight`` a pressure cap allows now, and in how many
+    days it frees once they are sent: ``(capacity, days)``; ``days`` is None
+    when it never frees (one message alone exceeds the cap), 0 when it frees at once.
+
+    A message is allowed while ``pressure + weight <= cap`` (``epsilon`` of
+    rounding is no excess); the pressure halves every ``half_life_days``, so it
+    frees when it decays to ``cap - weight``. Messages that weigh nothing are
+    never held (capacity None).
+    """
+    if weight <= 0:
+        return None, 0.0
+    capacity = max(math.floor((cap - pressure) / weight + epsilon), 0)
+    if cap <= weight:
+        return capacity, None
+    after = pressure + capacity * weight
+    return capacity, max(half_life_days * math.log2(after / (cap - weight)), 0.0)
 
 
 def strictest(verdicts):

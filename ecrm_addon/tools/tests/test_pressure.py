@@ -1,11 +1,12 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import math
 from datetime import datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecrm_addon.tools.pressure import allocate, rule_blocked_until, rule_capacity, strictest
+from ecrm_addon.tools.pressure import allocate, pressure_capacity, rule_blocked_until, rule_capacity, strictest
 from ecrm_addon.tools.scoring import decayed_weight
 
 NOW = datetime(2026, 3, 1, 12, 0, 0)
@@ -107,3 +108,21 @@ def test_capacity_sends_are_allowed_and_the_next_is_not(offsets_hours, max_count
     assert capacity <= max_count
     assert rule_blocked_until(dates + [NOW] * capacity, NOW, max_count, period_days, gap_hours) == until
     assert until is not None and until > NOW
+
+
+def test_pressure_reaching_the_cap_exactly_is_allowed():
+    assert pressure_capacity(2.0, 3.0, 1.0, 10)[0] == 1
+    assert pressure_capacity(2.5, 3.0, 1.0, 10)[0] == 0
+    assert pressure_capacity(2.0 + 1e-12, 3.0, 1.0, 10)[0] == 1, "rounding is no excess"
+
+
+def test_pressure_frees_when_decayed_to_cap_minus_one_message():
+    capacity, days = pressure_capacity(4.0, 3.0, 1.0, 10)
+    assert (capacity, days) == (0, 10.0)
+    capacity, days = pressure_capacity(1.0, 3.0, 1.0, 10)
+    assert capacity == 2 and abs(days - 10 * math.log2(1.5)) < 1e-9
+
+
+def test_pressure_message_heavier_than_cap_never_frees_weightless_never_held():
+    assert pressure_capacity(0.0, 1.5, 2.0, 10) == (0, None)
+    assert pressure_capacity(9.0, 1.0, 0.0, 10) == (None, 0.0)
