@@ -250,7 +250,8 @@ class EcrmPressureRule(models.Model):
         if any(rules.mapped("max_pressure")):
             # the weight this message adds to the customer's pressure
             weight = self.env["ecrm.pressure.weight"]._ecrm_weights(company).get(channel, 1.0)
-        self.env.cr.execute(self._ecrm_check_sql(company, category, targets, rules, now, weight, personal_channel, channel=channel)
+        self.env.cr.execute(
+            self._ecrm_check_sql(company, category, targets, rules, now, weight, personal_channel, channel=channel)
         )
         return self._ecrm_verdicts(self.env.cr.fetchall())
 
