@@ -6,6 +6,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.tests import tagged
 
 from ..models.ecrm_escalation_level import EcrmEscalationLevel
@@ -269,3 +270,37 @@ class TestCaseEscalation(EcrmCaseCommon):
         self.assertEqual(done, 1)
         self.assertTrue(due.escalation_ids)
         self.assertFalse(later.escalation_ids)
+
+    def test_batch_of_due_cases_costs_a_bounded_number_of_queries(self):
+        """The due levels of a batch are claimed in one statement and each
+        level's actions run once for all its cases: 30 due cases cost the
+        same number of queries as 10. Left out: what Odoo does per record
+        (notifying users, reassigning, emailing from a template) and raising
+        the priority (the case's policy and deadlines are computed again, a
+        calendar lookup per case)."""
+        self.level_warn.write({"delay_hours": 0, "notify_user_ids": [Command.clear()]})
+        self.level_warn.sudo().webhook_url = "https://example.com/hook"
+        self.level_late.write({"notify_assignee": False, "reassign_user_id": False, "raise_priority": False})
+        batches = {}
+        # response due 4 working hours after opening: Monday 12:00, 13:00 and 14:00
+        for size, opened in ((3, "2026-11-20 16:00"), (10, "2026-11-23 09:00"), (30, "2026-11-23 10:00")):
+            with freeze_time(opened):
+                batches[size] = self.env["ecrm.case"].create(
+                    [{"subject": f"Parcel {n}", "partner_id": self.customer.id} for n in range(size)]
+                )
+        counts = {}
+        for size, when in ((3, "2026-11-23 12:00"), (10, "2026-11-23 13:00"), (30, "2026-11-23 14:00")):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            fired = self.escalate(when)
+            self.env.flush_all()
+            counts[size] = self.env.cr.sql_log_count - before
+            self.assertEqual(fired, size)
+            cases = batches[size]
+            self.assertEqual(set(cases.mapped("escalation_level")), {2})
+            for case in cases:
+                logged = case.message_ids.filtered(lambda m: "fired" in (m.body or ""))
+                self.assertEqual(len(logged), 2)
+        self.assertEqual(self.env["ecrm.webhook.delivery"].search_count([("case_id", "in", batches[30].ids)]), 30)
+        self.assertEqual(counts[10], counts[30], f"queries per batch: {counts}")
