@@ -142,7 +142,14 @@ class EcrmEscalationLevel(models.Model):
         if self.sudo().webhook_url:  # sudo: whoever escalates queues the call, only administrators read the URL
             self.env["ecrm.webhook.delivery"]._ecrm_enqueue(self, cases)
         fired = escape(self.env._("Escalation level %(level)s fired.", level=self.name))
-        cases._message_log_batch(dict.fromkeys(cases.ids, fired), message_type="notification")
+        # the author alone: its email computed for it, not for every partner prefetched with it
+        author = self.env.user.partner_id.with_prefetch()
+        cases._message_log_batch(
+            dict.fromkeys(cases.ids, fired),
+            author_id=author.id,
+            email_from=author.email_formatted,
+            message_type="notification",
+        )
 
     def _ecrm_users_to_notify(self, cases):
         """{case: users} hearing of this level: only active users of the case's company."""

@@ -261,6 +261,36 @@ class TestCaseEscalation(EcrmCaseCommon):
         self.assertEqual(set(cases.escalation_ids.mapped("state")), {"done"})
         self.assertEqual(sorted(calls), sorted([*cases.ids, broken.id]))
 
+    def test_failing_case_of_a_batch_is_retried_alone(self):
+        """A level fires once for the batch; when that fails, the batch is
+        rolled back and its cases fire one at a time: only the failing one is
+        left 'failed' (for the next run), the others are done once."""
+        with freeze_time("2026-11-20 16:00"):
+            cases = self.new_case() | self.new_case() | self.new_case()
+        broken = cases[1]
+        calls, down = [], [True]
+        fire = EcrmEscalationLevel._ecrm_fire
+
+        def fire_broken(level, batch):
+            calls.append(batch.ids)
+            if broken in batch and down[0]:
+                raise RuntimeError("mail server down")
+            return fire(level, batch)
+
+        with patch.object(EcrmEscalationLevel, "_ecrm_fire", autospec=True, side_effect=fire_broken):
+            self.escalate("2026-11-23 11:00")
+            states = {case: case.escalation_ids.state for case in cases}
+            self.assertEqual(states, {cases[0]: "done", broken: "failed", cases[2]: "done"})
+            self.assertEqual(calls, [cases.ids, cases[0].ids, broken.ids, cases[2].ids])
+            self.assertEqual([self.todo_count(case, self.watcher) for case in cases], [1, 0, 1])
+            down[0] = False
+            self.escalate("2026-11-23 11:05")
+        self.assertEqual(calls[-1], broken.ids)
+        self.assertEqual(set(cases.escalation_ids.mapped("state")), {"done"})
+        self.assertEqual([self.todo_count(case, self.watcher) for case in cases], [1, 1, 1])
+        for case in cases:
+            self.assertEqual(len(case.message_ids.filtered(lambda m: "fired" in (m.body or ""))), 1)
+
     def test_cron_reads_only_due_cases(self):
         with freeze_time("2026-11-20 16:00"):
             due = self.new_case()
