@@ -4,6 +4,7 @@
 escalation and late-delivery crons."""
 
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -205,58 +206,101 @@ class EcrmCase(models.Model):
         return ids
 
     def _ecrm_escalate(self, now):
-        """Fire the levels of these (locked) cases that are due at ``now``."""
+        """Fire the levels of these (locked) cases that are due at ``now``.
+
+        Every due (case, level) is claimed in one statement (its log row,
+        unique per case and level); the claimed cases are then grouped per
+        level and company and each group fires in one batch. A group that
+        fails is rolled back to its savepoint and its cases fire one at a time,
+        so that only the failing one is logged 'failed' (for the next run)."""
+        due = self._ecrm_due_levels(now)
+        claimed = self._ecrm_claim_levels(due, now)
         Log = self.env["ecrm.case.escalation"].sudo()
-        for case in self:
-            pending = case._ecrm_pending_levels()
-            levels = sorted((lvl for lvl, due in pending.items() if due <= now), key=lambda lvl: (lvl.sequence, lvl.id))
-            for level in levels:
-                chain = level.policy_id.level_ids
-                rank = list(chain).index(level) + 1
-                claimed = self.env.execute_query(
-                    SQL(
-                        """
-                        INSERT INTO ecrm_case_escalation
-                               (case_id, level_id, rank, fired_at, state, attempts, company_id,
-                                create_uid, write_uid, create_date, write_date)
-                        VALUES (%(case)s, %(level)s, %(rank)s, %(now)s, 'done', 1, %(company)s,
-                                %(uid)s, %(uid)s, %(now)s, %(now)s)
-                        ON CONFLICT (case_id, level_id) DO UPDATE
-                           SET attempts = ecrm_case_escalation.attempts + 1, fired_at = %(now)s,
-                               state = 'done', error = NULL
-                         WHERE ecrm_case_escalation.state = 'failed'
-                        RETURNING id
-                        """,
-                        case=case.id,
-                        level=level.id,
-                        rank=rank,
-                        now=now,
-                        company=case.company_id.id,
-                        uid=self.env.uid,
-                    )
-                )
-                Log.invalidate_model()
-                case.invalidate_recordset(["escalation_ids"])
-                if not claimed:
-                    continue  # another worker or an earlier run fired it
-                log = Log.browse(claimed[0][0])
-                try:
-                    with self.env.cr.savepoint():
-                        # in the case's company: its templates, sequences and rules
-                        company = case.company_id
-                        level.with_company(company)._ecrm_fire(case.with_company(company))
-                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                    # another transaction changed a record the actions write (e.g. the
-                    # notified partner): not a failed action; the cron retries the batch
-                    raise
-                except Exception as error:
-                    _logger.warning("Escalation %s of case %s failed: %s", level.name, case.name, error)
-                    log.write({"state": "failed", "error": str(error)})
-                else:
-                    log.modified(["state", "rank"])
+        groups = defaultdict(list)
+        for case, level, _rank in due:
+            log_id = claimed.get((case.id, level.id))
+            if log_id:  # otherwise another worker or an earlier run fired it
+                groups[level, case.company_id].append((case, log_id))
+        for (level, company), members in sorted(groups.items(), key=lambda item: (item[0][0].sequence, item[0][0].id)):
+            cases = self.browse([case.id for case, _log_id in members]).with_company(company)
+            logs = Log.browse([log_id for _case, log_id in members])
+            # in the case's company: its templates, sequences and rules
+            firing = level.with_company(company)
+            error = self._ecrm_fire_safely(firing, cases)
+            if not error:
+                logs.modified(["state", "rank"])
+            elif len(cases) == 1:
+                self._ecrm_log_failure(firing, cases, logs, error)
+            else:
+                # isolate the failing case: each case of the group alone
+                for case, log in zip(cases, logs, strict=True):
+                    if error := self._ecrm_fire_safely(firing, case):
+                        self._ecrm_log_failure(firing, case, log, error)
+                    else:
+                        log.modified(["state", "rank"])
         self.modified(["escalation_ids"])
         # webhooks go out from their outbox, by their own cron, once this batch commits
         self.env["ecrm.webhook.delivery"]._ecrm_trigger_queued(self)
+
+    def _ecrm_due_levels(self, now):
+        """[(case, level, rank)] of the levels due at ``now``, in firing order per case."""
+        due = []
+        for case in self:
+            pending = case._ecrm_pending_levels()
+            chain = list(case.policy_id.sudo().level_ids)
+            levels = sorted((lvl for lvl, at in pending.items() if at <= now), key=lambda lvl: (lvl.sequence, lvl.id))
+            due.extend((case, level, chain.index(level) + 1) for level in levels)
+        return due
+
+    def _ecrm_claim_levels(self, due, now):
+        """Insert the log rows of ``due`` in one statement; {(case id, level id):
+        log id} of those this run claimed (new, or failed before and retried)."""
+        if not due:
+            return {}
+        rows = self.env.execute_query(
+            SQL(
+                """
+                INSERT INTO ecrm_case_escalation
+                       (case_id, level_id, rank, fired_at, state, attempts, company_id,
+                        create_uid, write_uid, create_date, write_date)
+                SELECT d.case_id, d.level_id, d.rank, %(now)s, 'done', 1, d.company_id,
+                       %(uid)s, %(uid)s, %(now)s, %(now)s
+                  FROM unnest(%(cases)s::int[], %(levels)s::int[], %(ranks)s::int[], %(companies)s::int[])
+                       AS d(case_id, level_id, rank, company_id)
+                ON CONFLICT (case_id, level_id) DO UPDATE
+                   SET attempts = ecrm_case_escalation.attempts + 1, fired_at = %(now)s,
+                       state = 'done', error = NULL
+                 WHERE ecrm_case_escalation.state = 'failed'
+                RETURNING case_id, level_id, id
+                """,
+                now=now,
+                uid=self.env.uid,
+                cases=[case.id for case, _level, _rank in due],
+                levels=[level.id for _case, level, _rank in due],
+                ranks=[rank for _case, _level, rank in due],
+                companies=[case.company_id.id for case, _level, _rank in due],
+            )
+        )
+        self.env["ecrm.case.escalation"].invalidate_model()
+        self.invalidate_recordset(["escalation_ids"])
+        return {(case_id, level_id): log_id for case_id, level_id, log_id in rows}
+
+    def _ecrm_fire_safely(self, level, cases):
+        """Fire ``level`` on ``cases`` under a savepoint; the error, if an action failed."""
+        try:
+            with self.env.cr.savepoint():
+                level._ecrm_fire(cases)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # another transaction changed a record the actions write (e.g. the
+            # notified partner): not a failed action; the cron retries the batch
+            raise
+        except Exception as error:
+            return error
+        return None
+
+    def _ecrm_log_failure(self, level, case, log, error):
+        _logger.warning("Escalation %s of case %s failed: %s", level.name, case.name, error)
+        log.write({"state": "failed", "error": str(error)})
 
     @api.model
     def _cron_ecrm_late_deliveries(self, batch_size=500):

@@ -2,6 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import json
 import secrets
+from collections import defaultdict
+
+from markupsafe import escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
@@ -102,55 +105,102 @@ class EcrmEscalationLevel(models.Model):
         target = self.policy_id.response_hours if self.watch == "response" else self.policy_id.resolution_hours
         return self.delay_hours + target * self.delay_percent / 100.0
 
-    def _ecrm_fire(self, case):
-        """Do what this level does for ``case``. Raises when an action fails
-        (the caller records the failure and retries on the next run)."""
+    def _ecrm_fire(self, cases):
+        """Do what this level does for ``cases`` (of one company), each action
+        batched: one activity create, one write per distinct new priority, the
+        customer emails rendered together, the webhooks queued in one create
+        and the closing notes logged in one go. Raises when an action fails
+        (the caller retries the cases one by one to isolate the failing one)."""
         self.ensure_one()
-        case.ensure_one()
-        users = self.notify_user_ids
-        if self.notify_assignee:
-            users |= case.user_id
-        if self.notify_team_leader:
-            users |= case.team_id.user_id
-        # only active users of the case's company hear of it or receive it
-        users = users.filtered(lambda user: user.active and case.company_id in user.company_ids)
-        body = self.env._(
-            "Escalation %(level)s: case %(case)s (%(subject)s) is due.",
-            level=self.name,
-            case=case.name,
-            subject=case.subject,
-        )
-        if users:
+        if not cases:
+            return
+        users_by_case = self._ecrm_users_to_notify(cases)
+        bodies = {
+            case.id: self.env._(
+                "Escalation %(level)s: case %(case)s (%(subject)s) is due.",
+                level=self.name,
+                case=case.name,
+                subject=case.subject,
+            )
+            for case in cases
+        }
+        notified = cases.filtered(lambda case: users_by_case[case])
+        for case in notified:
+            # one message per case: Odoo notifies (inbox or email) per message
             case.message_post(
-                body=body,
-                partner_ids=users.partner_id.ids,
+                body=bodies[case.id],
+                partner_ids=users_by_case[case].partner_id.ids,
                 message_type="notification",
                 subtype_xmlid="mail.mt_note",
             )
-            for user in users:
-                case.activity_schedule(
-                    "mail.mail_activity_data_todo",
-                    summary=self.env._("Escalated: %(case)s", case=case.name),
-                    # the note is HTML: the customer's subject is text, escaped
-                    note=plaintext2html(body),
-                    user_id=user.id,
-                )
-        vals = {}
-        if self.reassign_user_id and case.company_id in self.reassign_user_id.company_ids:
-            vals["user_id"] = self.reassign_user_id.id
-        if self.raise_priority and case.priority < "3":
-            vals["priority"] = str(int(case.priority) + 1)
-        if vals:
-            case.write(vals)
-        if self.mail_template_id and case.partner_id:
-            case.message_post_with_source(self.mail_template_id, subtype_xmlid="mail.mt_comment")
+        if notified:
+            self._ecrm_schedule_todos(notified, users_by_case, bodies)
+        self._ecrm_write_cases(cases)
+        with_partner = cases.filtered("partner_id")
+        if self.mail_template_id and with_partner:
+            with_partner.message_post_with_source(self.mail_template_id, subtype_xmlid="mail.mt_comment")
         if self.sudo().webhook_url:  # sudo: whoever escalates queues the call, only administrators read the URL
-            self.env["ecrm.webhook.delivery"]._ecrm_enqueue(self, case)
-        case.message_post(
-            body=self.env._("Escalation level %(level)s fired.", level=self.name),
+            self.env["ecrm.webhook.delivery"]._ecrm_enqueue(self, cases)
+        fired = escape(self.env._("Escalation level %(level)s fired.", level=self.name))
+        # the author alone: its email computed for it, not for every partner prefetched with it
+        author = self.env.user.partner_id.with_prefetch()
+        cases._message_log_batch(
+            dict.fromkeys(cases.ids, fired),
+            author_id=author.id,
+            email_from=author.email_formatted,
             message_type="notification",
-            subtype_xmlid="mail.mt_note",
         )
+
+    def _ecrm_users_to_notify(self, cases):
+        """{case: users} hearing of this level: only active users of the case's company."""
+        users_by_case = {}
+        for case in cases:
+            users = self.notify_user_ids
+            if self.notify_assignee:
+                users |= case.user_id
+            if self.notify_team_leader:
+                users |= case.team_id.user_id
+            company = case.company_id
+            users_by_case[case] = users.filtered(
+                lambda user, company=company: user.active and company in user.company_ids
+            )
+        return users_by_case
+
+    def _ecrm_schedule_todos(self, cases, users_by_case, bodies):
+        """A to-do per notified user and case, created in one call."""
+        activity_type = self.env.ref("mail.mail_activity_data_todo")
+        model_id = self.env["ir.model"]._get_id("ecrm.case")
+        today = fields.Date.context_today(self)
+        vals_list = [
+            {
+                "activity_type_id": activity_type.id,
+                "summary": self.env._("Escalated: %(case)s", case=case.name),
+                # the note is HTML: the customer's subject is text, escaped
+                "note": plaintext2html(bodies[case.id]),
+                "automated": True,
+                "date_deadline": today,
+                "res_model_id": model_id,
+                "res_id": case.id,
+                "user_id": user.id,
+            }
+            for case in cases
+            for user in users_by_case[case]
+        ]
+        return self.env["mail.activity"].create(vals_list)
+
+    def _ecrm_write_cases(self, cases):
+        """Reassign and raise the priority: one write per distinct new value."""
+        vals = {}
+        if self.reassign_user_id and cases.company_id <= self.reassign_user_id.company_ids:
+            vals["user_id"] = self.reassign_user_id.id
+        groups = defaultdict(lambda: cases.browse())
+        for case in cases:
+            raised = str(int(case.priority) + 1) if self.raise_priority and case.priority < "3" else None
+            groups[raised] |= case
+        for raised, group in groups.items():
+            group_vals = dict(vals, priority=raised) if raised else vals
+            if group_vals:
+                group.write(group_vals)
 
     def _ecrm_webhook_key(self, case):
         """The same for every call of this level on this case: a batch rolled

@@ -85,17 +85,21 @@ class EcrmWebhookDelivery(models.Model):
         self._ecrm_trigger()
 
     @api.model
-    def _ecrm_enqueue(self, level, case):
-        """Queue the webhook of ``level`` for ``case``, in the caller's
-        transaction: the call happens once that commits, never before."""
+    def _ecrm_enqueue(self, level, cases):
+        """Queue the webhook of ``level`` for each of ``cases``, in one create
+        and in the caller's transaction: the calls happen once that commits,
+        never before."""
         # sudo: the escalation runs for whichever user; the outbox is the addon's own
         return self.sudo().create(
-            {
-                "level_id": level.id,
-                "case_id": case.id,
-                "company_id": case.company_id.id,
-                "payload": level._ecrm_webhook_body(case),
-            }
+            [
+                {
+                    "level_id": level.id,
+                    "case_id": case.id,
+                    "company_id": case.company_id.id,
+                    "payload": level._ecrm_webhook_body(case),
+                }
+                for case in cases
+            ]
         )
 
     @api.model

@@ -6,6 +6,7 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.tests import tagged
 
 from ..models.ecrm_escalation_level import EcrmEscalationLevel
@@ -260,6 +261,36 @@ class TestCaseEscalation(EcrmCaseCommon):
         self.assertEqual(set(cases.escalation_ids.mapped("state")), {"done"})
         self.assertEqual(sorted(calls), sorted([*cases.ids, broken.id]))
 
+    def test_failing_case_of_a_batch_is_retried_alone(self):
+        """A level fires once for the batch; when that fails, the batch is
+        rolled back and its cases fire one at a time: only the failing one is
+        left 'failed' (for the next run), the others are done once."""
+        with freeze_time("2026-11-20 16:00"):
+            cases = self.new_case() | self.new_case() | self.new_case()
+        broken = cases[1]
+        calls, down = [], [True]
+        fire = EcrmEscalationLevel._ecrm_fire
+
+        def fire_broken(level, batch):
+            calls.append(batch.ids)
+            if broken in batch and down[0]:
+                raise RuntimeError("mail server down")
+            return fire(level, batch)
+
+        with patch.object(EcrmEscalationLevel, "_ecrm_fire", autospec=True, side_effect=fire_broken):
+            self.escalate("2026-11-23 11:00")
+            states = {case: case.escalation_ids.state for case in cases}
+            self.assertEqual(states, {cases[0]: "done", broken: "failed", cases[2]: "done"})
+            self.assertEqual(calls, [cases.ids, cases[0].ids, broken.ids, cases[2].ids])
+            self.assertEqual([self.todo_count(case, self.watcher) for case in cases], [1, 0, 1])
+            down[0] = False
+            self.escalate("2026-11-23 11:05")
+        self.assertEqual(calls[-1], broken.ids)
+        self.assertEqual(set(cases.escalation_ids.mapped("state")), {"done"})
+        self.assertEqual([self.todo_count(case, self.watcher) for case in cases], [1, 1, 1])
+        for case in cases:
+            self.assertEqual(len(case.message_ids.filtered(lambda m: "fired" in (m.body or ""))), 1)
+
     def test_cron_reads_only_due_cases(self):
         with freeze_time("2026-11-20 16:00"):
             due = self.new_case()
@@ -269,3 +300,37 @@ class TestCaseEscalation(EcrmCaseCommon):
         self.assertEqual(done, 1)
         self.assertTrue(due.escalation_ids)
         self.assertFalse(later.escalation_ids)
+
+    def test_batch_of_due_cases_costs_a_bounded_number_of_queries(self):
+        """The due levels of a batch are claimed in one statement and each
+        level's actions run once for all its cases: 30 due cases cost the
+        same number of queries as 10. Left out: what Odoo does per record
+        (notifying users, reassigning, emailing from a template) and raising
+        the priority (the case's policy and deadlines are computed again, a
+        calendar lookup per case)."""
+        self.level_warn.write({"delay_hours": 0, "notify_user_ids": [Command.clear()]})
+        self.level_warn.sudo().webhook_url = "https://example.com/hook"
+        self.level_late.write({"notify_assignee": False, "reassign_user_id": False, "raise_priority": False})
+        batches = {}
+        # response due 4 working hours after opening: Monday 12:00, 13:00 and 14:00
+        for size, opened in ((3, "2026-11-20 16:00"), (10, "2026-11-23 09:00"), (30, "2026-11-23 10:00")):
+            with freeze_time(opened):
+                batches[size] = self.env["ecrm.case"].create(
+                    [{"subject": f"Parcel {n}", "partner_id": self.customer.id} for n in range(size)]
+                )
+        counts = {}
+        for size, when in ((3, "2026-11-23 12:00"), (10, "2026-11-23 13:00"), (30, "2026-11-23 14:00")):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            fired = self.escalate(when)
+            self.env.flush_all()
+            counts[size] = self.env.cr.sql_log_count - before
+            self.assertEqual(fired, size)
+            cases = batches[size]
+            self.assertEqual(set(cases.mapped("escalation_level")), {2})
+            for case in cases:
+                logged = case.message_ids.filtered(lambda m: "fired" in (m.body or ""))
+                self.assertEqual(len(logged), 2)
+        self.assertEqual(self.env["ecrm.webhook.delivery"].search_count([("case_id", "in", batches[30].ids)]), 30)
+        self.assertEqual(counts[10], counts[30], f"queries per batch: {counts}")
