@@ -353,13 +353,20 @@ class EcrmPressureRule(models.Model):
         ]
         if personal_channel:
             limits.append((None, 0, personal_channel, None, PERSONAL_PERIOD_DAYS, 0, 0.0, True))
-        for index, (rule_id, sequence, channel, max_count, period_days, gap_hours, max_pressure, personal) in enumerate(
-            limits, start=1
-        ):
+        for index, (
+            rule_id,
+            sequence,
+            rule_channel,
+            max_count,
+            period_days,
+            gap_hours,
+            max_pressure,
+            personal,
+        ) in enumerate(limits, start=1):
             window_start = now - timedelta(days=period_days)
             gap_start = now - timedelta(hours=gap_hours)
             since = min(since, window_start, gap_start)
-            channel_ok = SQL("TRUE") if channel == "all" else SQL("i.channel = %s", channel)
+            channel_ok = SQL("TRUE") if rule_channel == "all" else SQL("i.channel = %s", rule_channel)
             in_window = SQL("%s AND i.date > %s", channel_ok, window_start)
             counts.append(SQL("count(*) FILTER (WHERE %s)", in_window))
             oldest.append(SQL("min(i.date) FILTER (WHERE %s)", in_window))
@@ -374,7 +381,7 @@ class EcrmPressureRule(models.Model):
                     index,
                     rule_id,
                     sequence,
-                    channel,
+                    rule_channel,
                     max_count or None,  # 0: a pressure cap alone, no count limit
                     period_days,
                     gap_hours,

@@ -771,6 +771,8 @@ class EcrmRfmScore(models.Model):
                 reference=reference_date,
             )
         )
+        # a pending ORM write of these fields must not land after, and undo, this update
+        company.flush_recordset(["ecrm_rfm_scored_date", "ecrm_rfm_scored_key"])
         cr.execute(
             SQL(
                 """UPDATE res_company SET ecrm_rfm_scored_date = %s, ecrm_rfm_scored_key = %s WHERE id = %s;
