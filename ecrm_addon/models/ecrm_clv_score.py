@@ -47,13 +47,12 @@ CLV_WRITE_COLUMNS = {
 # Bumped when the stored inputs change shape: the next run then computes them all again.
 CLV_ENGINE_VERSION = 1
 # Plain tables of the engine (no ORM access, no access rights to give): the
-# inputs of each customer in the calibration period, kept between runs; the
-# customers logged by the RFM run's triggers (``ecrm_rfm_touched``) that the
-# RFM run consumed, kept for the next customer value run; the date and the
-# settings the stored inputs were computed for.
+# inputs of each customer in the calibration period, kept between runs (the
+# date and settings they were computed for are on the company); the customers
+# logged by the RFM run's triggers (``ecrm_rfm_touched``) that the RFM run
+# consumed, kept for the next customer value run.
 CLV_INPUT_TABLE = "ecrm_clv_input"
 CLV_TOUCHED_TABLE = "ecrm_clv_touched"
-CLV_STATE_TABLE = "ecrm_clv_input_state"
 # A run builds on the stored inputs up to this many days after them; further,
 # the whole calibration period is aggregated again.
 CLV_INCREMENTAL_MAX_DAYS = 31
@@ -143,7 +142,7 @@ class EcrmClvScore(models.Model):
 
     @api.model
     def _clv_install_tables(self):
-        """The tables of the incremental inputs (see ``_clv_update_inputs``)."""
+        """The tables of the incremental inputs (see ``_clv_update_inputs_sql``)."""
         self.env.cr.execute(
             SQL(
                 """
@@ -158,21 +157,16 @@ class EcrmClvScore(models.Model):
                     PRIMARY KEY (company_id, partner_id));
                 CREATE TABLE IF NOT EXISTS %(touched)s (company_id int4 NOT NULL, partner_id int4 NOT NULL);
                 CREATE INDEX IF NOT EXISTS %(touched_index)s ON %(touched)s (company_id);
-                CREATE TABLE IF NOT EXISTS %(state)s (
-                    company_id int4 PRIMARY KEY REFERENCES res_company (id) ON DELETE CASCADE,
-                    date date NOT NULL,
-                    key varchar NOT NULL);
                 """,
                 inputs=SQL.identifier(CLV_INPUT_TABLE),
                 touched=SQL.identifier(CLV_TOUCHED_TABLE),
                 touched_index=SQL.identifier(f"{CLV_TOUCHED_TABLE}_company_id_idx"),
-                state=SQL.identifier(CLV_STATE_TABLE),
             )
         )
 
     @api.model
     def _clv_uninstall_tables(self):
-        for table in (CLV_INPUT_TABLE, CLV_TOUCHED_TABLE, CLV_STATE_TABLE):
+        for table in (CLV_INPUT_TABLE, CLV_TOUCHED_TABLE):
             self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(table)))
 
     # ------------------------------------------------------------------
@@ -222,7 +216,7 @@ class EcrmClvScore(models.Model):
         last), age (days from the first purchase to the end of the reference
         day), value (net amount of the period, refunds deducted), first_value
         (net amount of the first purchase day). The full computation, what
-        ``_clv_update_inputs`` keeps up to date."""
+        ``_clv_update_inputs_sql`` keeps up to date."""
         return SQL(
             """
             SELECT partner_id, purchase_days - 1 AS frequency, last_date - first_date AS recency,
@@ -249,13 +243,9 @@ class EcrmClvScore(models.Model):
         since the stored inputs, as (date_from, date_to) pairs; None when the
         stored inputs cannot be built on (none, other settings, the reference
         date moved back or more than ``CLV_INCREMENTAL_MAX_DAYS`` ahead)."""
-        self.env.cr.execute(
-            SQL("SELECT date, key FROM %s WHERE company_id = %s", SQL.identifier(CLV_STATE_TABLE), company.id)
-        )
-        state = self.env.cr.fetchone()
-        if not state or state[1] != self._clv_settings_key(company):
+        stored = company.ecrm_clv_inputs_date
+        if not stored or company.ecrm_clv_inputs_key != self._clv_settings_key(company):
             return None
-        stored = state[0]
         step = (reference - stored).days
         if step < 0 or step > CLV_INCREMENTAL_MAX_DAYS:
             return None
@@ -268,35 +258,33 @@ class EcrmClvScore(models.Model):
         ]
 
     @api.model
-    def _clv_update_inputs(self, company, start, reference, full=False):
-        """Bring the company's stored inputs (``ecrm_clv_input``, one row per
-        customer with a purchase in the calibration period) to [start,
-        reference]. A daily run aggregates again only the customers whose
+    def _clv_update_inputs_sql(self, company, start, reference, full=False):
+        """The statements that bring the company's stored inputs
+        (``ecrm_clv_input``, one row per customer with a purchase in the
+        calibration period) to [start, reference]. A daily run aggregates again only the customers whose
         documents changed (the RFM triggers' log: ``ecrm_rfm_touched``, and
         what the RFM runs consumed of it, kept in ``ecrm_clv_touched``) and
         the buyers of the days that entered or left the period; ``full``, a
         first run, other settings and a reference date moved back or too far
         ahead aggregate the whole period. Both give the same rows: each
-        customer's row depends only on its own documents of the period."""
-        cr = self.env.cr
+        customer's row depends only on its own documents of the period.
+        They also record the date and settings of the inputs on the company."""
         bands = None if full else self._clv_incremental_bands(company, reference)
         inputs = SQL.identifier(CLV_INPUT_TABLE)
         touched = SQL.identifier(CLV_TOUCHED_TABLE)
         columns = SQL("company_id, partner_id, first_date, last_date, purchase_days, value, first_value")
         if bands is None:
-            cr.execute(
-                SQL(
-                    """
+            update = SQL(
+                """
                     DELETE FROM %(inputs)s WHERE company_id = %(company)s;
                     DELETE FROM %(touched)s WHERE company_id = %(company)s;
-                    INSERT INTO %(inputs)s (%(columns)s) SELECT %(company)s, days.* FROM (%(days)s) days;
+                    INSERT INTO %(inputs)s (%(columns)s) SELECT %(company)s, days.* FROM (%(days)s) days
                     """,
-                    inputs=inputs,
-                    touched=touched,
-                    columns=columns,
-                    company=company.id,
-                    days=self._clv_days_sql(company, start, reference),
-                )
+                inputs=inputs,
+                touched=touched,
+                columns=columns,
+                company=company.id,
+                days=self._clv_days_sql(company, start, reference),
             )
         else:
             band_rows = [
@@ -306,9 +294,8 @@ class EcrmClvScore(models.Model):
                 )
                 for date_from, date_to in bands
             ]
-            cr.execute(
-                SQL(
-                    """
+            update = SQL(
+                """
                     WITH logged AS (
                         SELECT partner_id FROM %(touched)s WHERE company_id = %(company)s
                          UNION
@@ -338,26 +325,20 @@ class EcrmClvScore(models.Model):
                        AND i.partner_id IN (SELECT partner_id FROM affected)
                        AND NOT EXISTS (SELECT 1 FROM fresh WHERE fresh.partner_id = i.partner_id)
                     """,
-                    inputs=inputs,
-                    touched=touched,
-                    rfm_touched=SQL.identifier(RFM_TOUCHED_TABLE),
-                    columns=columns,
-                    company=company.id,
-                    bands=SQL("").join(SQL(" UNION %s", band) for band in band_rows),
-                    days=self._clv_days_sql(company, start, reference, SQL("SELECT partner_id FROM affected")),
-                )
-            )
-        cr.execute(
-            SQL(
-                """
-                INSERT INTO %(state)s (company_id, date, key) VALUES (%(company)s, %(reference)s, %(key)s)
-                ON CONFLICT (company_id) DO UPDATE SET date = EXCLUDED.date, key = EXCLUDED.key
-                """,
-                state=SQL.identifier(CLV_STATE_TABLE),
+                inputs=inputs,
+                touched=touched,
+                rfm_touched=SQL.identifier(RFM_TOUCHED_TABLE),
+                columns=columns,
                 company=company.id,
-                reference=reference,
-                key=self._clv_settings_key(company),
+                bands=SQL("").join(SQL(" UNION %s", band) for band in band_rows),
+                days=self._clv_days_sql(company, start, reference, SQL("SELECT partner_id FROM affected")),
             )
+        return SQL(
+            "%s; UPDATE res_company SET ecrm_clv_inputs_date = %s, ecrm_clv_inputs_key = %s WHERE id = %s",
+            update,
+            reference,
+            self._clv_settings_key(company),
+            company.id,
         )
 
     @api.model
@@ -527,7 +508,7 @@ class EcrmClvScore(models.Model):
     def _clv_refresh_company(self, company, full=False):
         """Fit the models on the company's purchases of the calibration period
         and rewrite every customer's figures: the inputs brought up to date
-        (``_clv_update_inputs``: only the customers whose documents changed,
+        (``_clv_update_inputs_sql``: only the customers whose documents changed,
         unless ``full``) and read, one fit, numpy scoring, one statement per
         batch of customers out (see ``_clv_write``; rows of customers who left
         the period deleted). A failed fit scores with the company's latest
@@ -547,25 +528,21 @@ class EcrmClvScore(models.Model):
                 """SELECT set_config('ecrm.clv_jit', current_setting('jit'), true),
                           set_config('ecrm.clv_hashagg', current_setting('enable_hashagg'), true);
                    SET LOCAL jit = off;
-                   SET LOCAL enable_hashagg = off;"""
-            )
-        )
-        self._clv_update_inputs(company, start, reference, full=full)
-        cr.execute(
-            SQL(
-                """
-                SELECT partner_id, purchase_days - 1, last_date - first_date, %(end)s::date - first_date,
-                       value::float8, first_value::float8
-                  FROM %(inputs)s
-                 WHERE company_id = %(company)s
-                 ORDER BY partner_id
-                """,
+                   SET LOCAL enable_hashagg = off;
+                   %(update)s;
+                   SELECT partner_id, purchase_days - 1, last_date - first_date, %(end)s::date - first_date,
+                          value::float8, first_value::float8
+                     FROM %(inputs)s
+                    WHERE company_id = %(company)s
+                    ORDER BY partner_id""",
+                update=self._clv_update_inputs_sql(company, start, reference, full=full),
                 inputs=SQL.identifier(CLV_INPUT_TABLE),
                 company=company.id,
                 end=reference + timedelta(days=1),
             )
         )
         rows = cr.fetchall()
+        company.invalidate_recordset(["ecrm_clv_inputs_date", "ecrm_clv_inputs_key"])
         partner_ids = [row[0] for row in rows]
         figures = np.array([row[1:] for row in rows], dtype=float).reshape(len(rows), 5)
         frequency, recency, age, value, first_value = figures.T

@@ -17,13 +17,18 @@ class EcrmRfmScore(models.Model):
         if refreshed:
             # sudo: the engine writes the company's figures and fit, as the RFM
             # refresh writes its scores; callers are the cron and managers
-            self.env["ecrm.clv.score"].sudo()._clv_refresh_company(company, full=full)
+            clv = self.env["ecrm.clv.score"].sudo()
+            # a full RFM run ("Recompute now") aggregates the inputs again too
+            if full:
+                clv._clv_refresh_company(company, full=True)
+            else:
+                clv._clv_refresh_company(company)
         return refreshed
 
     @api.model
     def _rfm_touched_copy_sql(self, company):
         """The customers the RFM run consumes from the log, kept for the
-        customer value's inputs (see ``ecrm.clv.score._clv_update_inputs``)."""
+        customer value's inputs (see ``ecrm.clv.score._clv_update_inputs_sql``)."""
         return SQL(
             """%s
             clv_touched AS (
