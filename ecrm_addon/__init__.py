@@ -8,5 +8,6 @@ from . import wizards
 
 def uninstall_hook(env):
     """Drop what the RFM engine created outside the ORM (its log table and the
-    triggers on invoices, orders and contacts)."""
+    triggers on invoices, orders and contacts) and the customer value's tables."""
     env["ecrm.rfm.score"]._rfm_uninstall_triggers()
+    env["ecrm.clv.score"]._clv_uninstall_tables()

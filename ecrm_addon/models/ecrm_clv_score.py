@@ -10,6 +10,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import clv
+from .ecrm_rfm_score import RFM_TOUCHED_TABLE
 
 _logger = logging.getLogger(__name__)
 
@@ -43,6 +44,18 @@ CLV_WRITE_COLUMNS = {
     "churn_risk": "varchar",
     "high_value": "bool",
 }
+# Bumped when the stored inputs change shape: the next run then computes them all again.
+CLV_ENGINE_VERSION = 1
+# Plain tables of the engine (no ORM access, no access rights to give): the
+# inputs of each customer in the calibration period, kept between runs (the
+# date and settings they were computed for are on the company); the customers
+# logged by the RFM run's triggers (``ecrm_rfm_touched``) that the RFM run
+# consumed, kept for the next customer value run.
+CLV_INPUT_TABLE = "ecrm_clv_input"
+CLV_TOUCHED_TABLE = "ecrm_clv_touched"
+# A run builds on the stored inputs up to this many days after them; further,
+# the whole calibration period is aggregated again.
+CLV_INCREMENTAL_MAX_DAYS = 31
 # Puts back the planner settings the inputs statement turned off.
 CLV_RESTORE_SETTINGS = SQL(
     "SELECT set_config('jit', current_setting('ecrm.clv_jit'), true), "
@@ -125,6 +138,36 @@ class EcrmClvScore(models.Model):
         # Every run rewrites every row without touching an indexed column: with
         # room on each page PostgreSQL updates them in place (HOT), indexes untouched.
         self.env.cr.execute(SQL("ALTER TABLE %s SET (fillfactor = 50)", SQL.identifier(self._table)))
+        self._clv_install_tables()
+
+    @api.model
+    def _clv_install_tables(self):
+        """The tables of the incremental inputs (see ``_clv_update_inputs_sql``)."""
+        self.env.cr.execute(
+            SQL(
+                """
+                CREATE TABLE IF NOT EXISTS %(inputs)s (
+                    company_id int4 NOT NULL REFERENCES res_company (id) ON DELETE CASCADE,
+                    partner_id int4 NOT NULL REFERENCES res_partner (id) ON DELETE CASCADE,
+                    first_date date NOT NULL,
+                    last_date date NOT NULL,
+                    purchase_days int4 NOT NULL,
+                    value numeric NOT NULL,
+                    first_value numeric NOT NULL,
+                    PRIMARY KEY (company_id, partner_id));
+                CREATE TABLE IF NOT EXISTS %(touched)s (company_id int4 NOT NULL, partner_id int4 NOT NULL);
+                CREATE INDEX IF NOT EXISTS %(touched_index)s ON %(touched)s (company_id);
+                """,
+                inputs=SQL.identifier(CLV_INPUT_TABLE),
+                touched=SQL.identifier(CLV_TOUCHED_TABLE),
+                touched_index=SQL.identifier(f"{CLV_TOUCHED_TABLE}_company_id_idx"),
+            )
+        )
+
+    @api.model
+    def _clv_uninstall_tables(self):
+        for table in (CLV_INPUT_TABLE, CLV_TOUCHED_TABLE):
+            self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(table)))
 
     # ------------------------------------------------------------------
     # Engine
@@ -137,22 +180,22 @@ class EcrmClvScore(models.Model):
         return reference - timedelta(days=company.ecrm_clv_calibration_days), reference
 
     @api.model
-    def _clv_inputs_sql(self, company, start, reference):
+    def _clv_days_sql(self, company, start, reference, partners=None):
         """One row per customer with a purchase in [start, reference], from the
-        RFM source (same documents, company currency): partner_id, frequency
-        (purchase days - 1), recency (days from the first purchase to the
-        last), age (days from the first purchase to the end of the reference
-        day), value (net amount of the period, refunds deducted), first_value
-        (net amount of the first purchase day)."""
+        RFM source (same documents, company currency), as stored in
+        ``ecrm_clv_input``: partner_id, first_date and last_date (of the
+        purchases), purchase_days, value (net amount of the period, refunds
+        deducted), first_value (net amount of the first purchase day).
+        ``partners``: an SQL query of commercial partner ids to restrict to."""
         return SQL(
             """
             SELECT partner_id,
-                   COUNT(*) FILTER (WHERE purchase) - 1 AS frequency,
-                   MAX(date) FILTER (WHERE purchase) - MIN(date) FILTER (WHERE purchase) AS recency,
-                   %(end)s::date - MIN(date) FILTER (WHERE purchase) AS age,
-                   SUM(amount)::float8 AS value,
+                   MIN(date) FILTER (WHERE purchase) AS first_date,
+                   MAX(date) FILTER (WHERE purchase) AS last_date,
+                   COUNT(*) FILTER (WHERE purchase) AS purchase_days,
+                   SUM(amount) AS value,
                    -- the amount of the earliest purchase day (one row per day): hashable, no sort
-                   (MIN(ARRAY[date - %(end)s::date, amount]) FILTER (WHERE purchase))[2]::float8 AS first_value
+                   (MIN(ARRAY[date - %(end)s::date, amount]) FILTER (WHERE purchase))[2] AS first_value
               FROM (
                     SELECT partner_id, date, bool_or(purchase) AS purchase, SUM(amount)::numeric AS amount
                       FROM (%(source)s) src
@@ -161,8 +204,141 @@ class EcrmClvScore(models.Model):
              GROUP BY partner_id
             HAVING COUNT(*) FILTER (WHERE purchase) > 0
             """,
-            source=self.env["ecrm.rfm.score"]._rfm_source_sql(company, start, reference),
+            source=self.env["ecrm.rfm.score"]._rfm_source_sql(company, start, reference, partners),
             end=reference + timedelta(days=1),
+        )
+
+    @api.model
+    def _clv_inputs_sql(self, company, start, reference):
+        """One row per customer with a purchase in [start, reference], from the
+        RFM source (same documents, company currency): partner_id, frequency
+        (purchase days - 1), recency (days from the first purchase to the
+        last), age (days from the first purchase to the end of the reference
+        day), value (net amount of the period, refunds deducted), first_value
+        (net amount of the first purchase day). The full computation, what
+        ``_clv_update_inputs_sql`` keeps up to date."""
+        return SQL(
+            """
+            SELECT partner_id, purchase_days - 1 AS frequency, last_date - first_date AS recency,
+                   %(end)s::date - first_date AS age, value::float8 AS value, first_value::float8 AS first_value
+              FROM (%(days)s) days
+            """,
+            days=self._clv_days_sql(company, start, reference),
+            end=reference + timedelta(days=1),
+        )
+
+    @api.model
+    def _clv_settings_key(self, company):
+        """What the stored inputs depend on besides the documents: a run builds
+        on them only when it is unchanged."""
+        currency = company.currency_id
+        return (
+            f"{CLV_ENGINE_VERSION}:{company.ecrm_rfm_source}:{company.ecrm_clv_calibration_days}"
+            f":{currency.id}:{currency.decimal_places}"
+        )
+
+    @api.model
+    def _clv_incremental_bands(self, company, reference):
+        """The dates whose documents entered or left the calibration period
+        since the stored inputs, as (date_from, date_to) pairs; None when the
+        stored inputs cannot be built on (none, other settings, the reference
+        date moved back or more than ``CLV_INCREMENTAL_MAX_DAYS`` ahead)."""
+        stored = company.ecrm_clv_inputs_date
+        if not stored or company.ecrm_clv_inputs_key != self._clv_settings_key(company):
+            return None
+        step = (reference - stored).days
+        if step < 0 or step > CLV_INCREMENTAL_MAX_DAYS:
+            return None
+        if not step:
+            return []
+        period = timedelta(days=company.ecrm_clv_calibration_days)
+        return [
+            (stored - period, reference - period - timedelta(days=1)),  # left the period
+            (stored + timedelta(days=1), reference),  # entered it
+        ]
+
+    @api.model
+    def _clv_update_inputs_sql(self, company, start, reference, full=False):
+        """The statements that bring the company's stored inputs
+        (``ecrm_clv_input``, one row per customer with a purchase in the
+        calibration period) to [start, reference]. A daily run aggregates again only the customers whose
+        documents changed (the RFM triggers' log: ``ecrm_rfm_touched``, and
+        what the RFM runs consumed of it, kept in ``ecrm_clv_touched``) and
+        the buyers of the days that entered or left the period; ``full``, a
+        first run, other settings and a reference date moved back or too far
+        ahead aggregate the whole period. Both give the same rows: each
+        customer's row depends only on its own documents of the period.
+        They also record the date and settings of the inputs on the company."""
+        bands = None if full else self._clv_incremental_bands(company, reference)
+        inputs = SQL.identifier(CLV_INPUT_TABLE)
+        touched = SQL.identifier(CLV_TOUCHED_TABLE)
+        columns = SQL("company_id, partner_id, first_date, last_date, purchase_days, value, first_value")
+        if bands is None:
+            update = SQL(
+                """
+                    DELETE FROM %(inputs)s WHERE company_id = %(company)s;
+                    DELETE FROM %(touched)s WHERE company_id = %(company)s;
+                    INSERT INTO %(inputs)s (%(columns)s) SELECT %(company)s, days.* FROM (%(days)s) days
+                    """,
+                inputs=inputs,
+                touched=touched,
+                columns=columns,
+                company=company.id,
+                days=self._clv_days_sql(company, start, reference),
+            )
+        else:
+            band_rows = [
+                SQL(
+                    "SELECT partner_id FROM (%s) band",
+                    self.env["ecrm.rfm.score"]._rfm_source_sql(company, date_from, date_to),
+                )
+                for date_from, date_to in bands
+            ]
+            update = SQL(
+                """
+                    WITH logged AS (
+                        SELECT partner_id FROM %(touched)s WHERE company_id = %(company)s
+                         UNION
+                        SELECT partner_id FROM %(rfm_touched)s WHERE company_id = %(company)s
+                    ),
+                    affected AS MATERIALIZED (
+                        SELECT partner_id FROM logged
+                         UNION
+                        SELECT p.commercial_partner_id FROM logged JOIN res_partner p ON p.id = logged.partner_id
+                        %(bands)s
+                    ),
+                    consumed AS (DELETE FROM %(touched)s WHERE company_id = %(company)s),
+                    fresh AS MATERIALIZED (%(days)s),
+                    upserted AS (
+                        INSERT INTO %(inputs)s AS i (%(columns)s)
+                        SELECT %(company)s, fresh.* FROM fresh
+                        ON CONFLICT (company_id, partner_id) DO UPDATE
+                           SET first_date = EXCLUDED.first_date, last_date = EXCLUDED.last_date,
+                               purchase_days = EXCLUDED.purchase_days, value = EXCLUDED.value,
+                               first_value = EXCLUDED.first_value
+                         WHERE (i.first_date, i.last_date, i.purchase_days, i.value, i.first_value)
+                               IS DISTINCT FROM (EXCLUDED.first_date, EXCLUDED.last_date, EXCLUDED.purchase_days,
+                                                 EXCLUDED.value, EXCLUDED.first_value)
+                    )
+                    DELETE FROM %(inputs)s i
+                     WHERE i.company_id = %(company)s
+                       AND i.partner_id IN (SELECT partner_id FROM affected)
+                       AND NOT EXISTS (SELECT 1 FROM fresh WHERE fresh.partner_id = i.partner_id)
+                    """,
+                inputs=inputs,
+                touched=touched,
+                rfm_touched=SQL.identifier(RFM_TOUCHED_TABLE),
+                columns=columns,
+                company=company.id,
+                bands=SQL("").join(SQL(" UNION %s", band) for band in band_rows),
+                days=self._clv_days_sql(company, start, reference, SQL("SELECT partner_id FROM affected")),
+            )
+        return SQL(
+            "%s; UPDATE res_company SET ecrm_clv_inputs_date = %s, ecrm_clv_inputs_key = %s WHERE id = %s",
+            update,
+            reference,
+            self._clv_settings_key(company),
+            company.id,
         )
 
     @api.model
@@ -329,13 +505,14 @@ class EcrmClvScore(models.Model):
             )
 
     @api.model
-    def _clv_refresh_company(self, company):
+    def _clv_refresh_company(self, company, full=False):
         """Fit the models on the company's purchases of the calibration period
-        and rewrite every customer's figures: one aggregate statement in, one
-        fit, numpy scoring, one statement per batch of customers out (see
-        ``_clv_write``; rows of customers who left the period deleted). A
-        failed fit scores with the company's latest working parameters, or
-        leaves no figures; it never fails the RFM run.
+        and rewrite every customer's figures: the inputs brought up to date
+        (``_clv_update_inputs_sql``: only the customers whose documents changed,
+        unless ``full``) and read, one fit, numpy scoring, one statement per
+        batch of customers out (see ``_clv_write``; rows of customers who left
+        the period deleted). A failed fit scores with the company's latest
+        working parameters, or leaves no figures; it never fails the RFM run.
         Returns the ecrm.clv.fit record."""
         started = time.perf_counter()
         cr = self.env.cr
@@ -352,11 +529,20 @@ class EcrmClvScore(models.Model):
                           set_config('ecrm.clv_hashagg', current_setting('enable_hashagg'), true);
                    SET LOCAL jit = off;
                    SET LOCAL enable_hashagg = off;
-                   %s""",
-                self._clv_inputs_sql(company, start, reference),
+                   %(update)s;
+                   SELECT partner_id, purchase_days - 1, last_date - first_date, %(end)s::date - first_date,
+                          value::float8, first_value::float8
+                     FROM %(inputs)s
+                    WHERE company_id = %(company)s
+                    ORDER BY partner_id""",
+                update=self._clv_update_inputs_sql(company, start, reference, full=full),
+                inputs=SQL.identifier(CLV_INPUT_TABLE),
+                company=company.id,
+                end=reference + timedelta(days=1),
             )
         )
         rows = cr.fetchall()
+        company.invalidate_recordset(["ecrm_clv_inputs_date", "ecrm_clv_inputs_key"])
         partner_ids = [row[0] for row in rows]
         figures = np.array([row[1:] for row in rows], dtype=float).reshape(len(rows), 5)
         frequency, recency, age, value, first_value = figures.T

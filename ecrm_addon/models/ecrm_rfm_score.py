@@ -419,6 +419,13 @@ class EcrmRfmScore(models.Model):
         )
 
     @api.model
+    def _rfm_touched_copy_sql(self, company):
+        """CTEs (each followed by a comma) of the refresh statement that keep
+        what the ``touched`` CTE consumes from the log, for the engines that run
+        after this one (the customer value); none here."""
+        return SQL()
+
+    @api.model
     def _rfm_limits_sql(self, figures):
         """The four quintile limits of each figure among the buyers of
         ``figures`` (rows with ``last_purchase_date``, ``frequency``,
@@ -652,6 +659,7 @@ class EcrmRfmScore(models.Model):
                      WHERE company_id = %(company)s
                  RETURNING partner_id, source
                 ),
+                %(touched_copy)s
                 %(changes)s,
                 earlier_today AS (
                     -- history rows of a run of the same date: their "before" is the date's
@@ -767,6 +775,7 @@ class EcrmRfmScore(models.Model):
                 HAVING SUM(customers) > 0
                 """,
                 changes=self._rfm_changes_sql(company, reference_date, date_from, bands),
+                touched_copy=self._rfm_touched_copy_sql(company),
                 company=company.id,
                 reference=reference_date,
             )

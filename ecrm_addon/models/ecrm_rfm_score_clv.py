@@ -1,6 +1,9 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, models
+from odoo.tools import SQL
+
+from .ecrm_clv_score import CLV_TOUCHED_TABLE
 
 
 class EcrmRfmScore(models.Model):
@@ -14,5 +17,24 @@ class EcrmRfmScore(models.Model):
         if refreshed:
             # sudo: the engine writes the company's figures and fit, as the RFM
             # refresh writes its scores; callers are the cron and managers
-            self.env["ecrm.clv.score"].sudo()._clv_refresh_company(company)
+            clv = self.env["ecrm.clv.score"].sudo()
+            # a full RFM run ("Recompute now") aggregates the inputs again too
+            if full:
+                clv._clv_refresh_company(company, full=True)
+            else:
+                clv._clv_refresh_company(company)
         return refreshed
+
+    @api.model
+    def _rfm_touched_copy_sql(self, company):
+        """The customers the RFM run consumes from the log, kept for the
+        customer value's inputs (see ``ecrm.clv.score._clv_update_inputs_sql``)."""
+        return SQL(
+            """%s
+            clv_touched AS (
+                INSERT INTO %s (company_id, partner_id) SELECT DISTINCT %s, partner_id FROM touched
+            ),""",
+            super()._rfm_touched_copy_sql(company),
+            SQL.identifier(CLV_TOUCHED_TABLE),
+            company.id,
+        )

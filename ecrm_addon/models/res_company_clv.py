@@ -12,6 +12,20 @@ class ResCompany(models.Model):
         default=730,
         help="Days of purchase history, up to the RFM reference date, the customer value model is fitted on.",
     )
+    ecrm_clv_inputs_date = fields.Date(
+        string="Customer Value Inputs Computed For",
+        readonly=True,
+        copy=False,
+        help="The reference date the stored inputs of the customer value (per customer, over the calibration "
+        "period) were computed for.",
+    )
+    ecrm_clv_inputs_key = fields.Char(
+        string="Customer Value Inputs Computed With",
+        readonly=True,
+        copy=False,
+        help="The engine version, source, calibration and company currency (with its rounding) of the stored "
+        "customer value inputs: the next daily run updates them only when these are unchanged.",
+    )
     ecrm_churn_high_below = fields.Float(
         string="High Churn Risk Below",
         default=0.3,

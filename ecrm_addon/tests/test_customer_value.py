@@ -326,6 +326,120 @@ class TestCustomerValue(ClvCase):
 
 
 @tagged("post_install", "-at_install")
+class TestCustomerValueIncremental(ClvCase):
+    """The daily run keeps each customer's inputs between runs and aggregates
+    again only the customers whose documents changed or whose days entered or
+    left the calibration period: the same inputs, fit and figures as the full
+    computation ("Recompute now")."""
+
+    def _stored_inputs(self):
+        self.env.cr.execute(
+            SQL(
+                "SELECT partner_id, first_date, last_date, purchase_days, value, first_value "
+                "FROM ecrm_clv_input WHERE company_id = %s ORDER BY partner_id",
+                self.company.id,
+            )
+        )
+        return self.env.cr.fetchall()
+
+    def _full_inputs(self):
+        Clv = self.env["ecrm.clv.score"]
+        start, reference = Clv._clv_period(self.company)
+        self.env.cr.execute(
+            SQL("SELECT * FROM (%s) days ORDER BY partner_id", Clv._clv_days_sql(self.company, start, reference))
+        )
+        return self.env.cr.fetchall()
+
+    def _figures(self):
+        columns = ["partner_id", "date", "segment_id", *ecrm_clv_score.CLV_WRITE_COLUMNS]
+        self.env.cr.execute(
+            SQL(
+                "SELECT %s FROM ecrm_clv_score WHERE company_id = %s ORDER BY partner_id",
+                SQL(", ").join(SQL.identifier(name) for name in columns),
+                self.company.id,
+            )
+        )
+        fit = self._latest_fit()
+        params = (fit.customer_count, fit.bgnbd_r, fit.bgnbd_alpha, fit.bgnbd_a, fit.bgnbd_b, fit.gg_p, fit.gg_q)
+        return self.env.cr.fetchall(), params
+
+    def _daily_run(self, reference):
+        """An RFM run for ``reference``; returns whether every inputs
+        aggregate it made was restricted to some customers."""
+        self.company.ecrm_rfm_date = reference
+        Clv = type(self.env["ecrm.clv.score"])
+        original = Clv._clv_days_sql
+        restricted = []
+
+        def spy(model, company, start, reference, partners=None):
+            restricted.append(partners is not None)
+            return original(model, company, start, reference, partners)
+
+        with patch.object(Clv, "_clv_days_sql", spy):
+            self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
+        return bool(restricted) and all(restricted)
+
+    def test_daily_inputs_equal_the_full_computation_after_document_changes(self):
+        Partner = self.env["res.partner"]
+        gone = Partner.create({"name": "CLV gone"})
+        shifted = Partner.create({"name": "CLV shifted"})
+        contact = Partner.create({"name": "CLV contact", "parent_id": self.p["active"].id})
+        self.env["account.move"].create(
+            [
+                self._invoice_vals(*doc)
+                for doc in [
+                    (gone, date(2022, 7, 5), 40, "out_invoice", None),  # its only purchase leaves the period
+                    (shifted, date(2022, 7, 5), 50, "out_invoice", None),  # its first purchase day leaves
+                    (shifted, date(2022, 7, 10), 10, "out_refund", None),  # a refund-only day leaves
+                    (shifted, date(2023, 1, 1), 70, "out_invoice", None),
+                    (shifted, date(2023, 6, 1), 30, "out_invoice", None),
+                ]
+            ]
+        ).action_post()
+        self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company, full=True)
+        self.assertEqual(self._stored_inputs(), self._full_inputs())
+        self.assertIn(gone.id, [row[0] for row in self._stored_inputs()])
+
+        # documents created, refunded, in another currency, cancelled, of a
+        # contact, and a customer moved under another commercial partner
+        self.env["account.move"].create(
+            [
+                self._invoice_vals(*doc)
+                for doc in [
+                    (self.p["one_time"], REFERENCE + timedelta(days=1), 45, "out_invoice", None),
+                    (self.p["active"], date(2024, 5, 1), 30, "out_refund", None),
+                    (self.p["refund"], date(2024, 6, 1), 100, "out_invoice", self.eur),
+                    (contact, date(2024, 6, 15), 25, "out_invoice", None),
+                ]
+            ]
+        ).action_post()
+        first_lapsed = self.env["account.move"].search(
+            [("partner_id", "=", self.p["lapsed"].id), ("invoice_date", "=", date(2022, 9, 1))]
+        )
+        first_lapsed.button_draft()
+        first_lapsed.button_cancel()
+        self.p["same_day"].parent_id = self.p["eur"]
+
+        self.assertTrue(self._daily_run(REFERENCE + timedelta(days=1)))
+        self.assertEqual(self._stored_inputs(), self._full_inputs())
+        # 20 days later: the days before 2022-07-22 left the period
+        self.assertTrue(self._daily_run(REFERENCE + timedelta(days=21)))
+        inputs = self._stored_inputs()
+        self.assertEqual(inputs, self._full_inputs())
+        by_partner = {row[0]: row[1:] for row in inputs}
+        self.assertNotIn(gone.id, by_partner)
+        self.assertNotIn(self.p["same_day"].id, by_partner)
+        self.assertEqual(by_partner[shifted.id][:3], (date(2023, 1, 1), date(2023, 6, 1), 2))
+        self.assertEqual(by_partner[self.p["lapsed"].id][0], date(2022, 9, 16))
+        daily = self._figures()
+        self.assertNotIn(gone.id, [row[0] for row in daily[0]])
+
+        self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company, full=True)  # "Recompute now"
+        self.assertEqual(self._figures(), daily)
+        self.assertEqual(self._stored_inputs(), inputs)
+
+
+@tagged("post_install", "-at_install")
 class TestProductRules(AccountTestInvoicingCommon):
     """Confirmed orders of the RFM window (reference 2024-06-30):
 
