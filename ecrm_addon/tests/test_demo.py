@@ -1,6 +1,5 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from collections import Counter
 from datetime import timedelta
 
 from odoo import Command, fields
@@ -140,11 +139,12 @@ class TestDemoStory(TransactionCase):
         self.assertGreaterEqual(newsletter.ecrm_pressure_deferral_count, 5, "deferred")
 
     def _assert_customers(self, company):
-        segments = Counter(
-            self.env["ecrm.rfm.score"]
-            .search([("company_id", "=", company.id), ("segment_id", "!=", False)])
-            .mapped("segment_id.code")
-        )
+        segments = {
+            segment.code: count
+            for segment, count in self.env["ecrm.rfm.score"]._read_group(
+                [("company_id", "=", company.id), ("segment_id", "!=", False)], ["segment_id"], ["__count"]
+            )
+        }
         full = sorted(code for code, count in segments.items() if count >= 5)
         self.assertGreaterEqual(len(full), 8, f"8 segments of 5+ customers: {segments}")
         values = self.env["ecrm.clv.score"].search([("company_id", "=", company.id)])
