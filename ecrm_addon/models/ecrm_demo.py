@@ -535,7 +535,9 @@ class EcrmDemo(models.AbstractModel):
                 },
             ]
         )
-        agent = ref("ecrm_addon.demo_user_agent", raise_if_not_found=False) or self.env.user
+        agent = ref("ecrm_addon.demo_user_agent", raise_if_not_found=False)
+        if not agent or open_case.company_id not in agent.company_ids:
+            agent = self.env.user  # a shop without the demo agent: its own user answers
         open_case.with_user(agent).message_post(
             body=PORTAL_CONVERSATION[0],
             message_type="comment",

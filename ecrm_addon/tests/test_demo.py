@@ -42,6 +42,10 @@ class TestDemoStory(TransactionCase):
             company = self.env["res.company"].create({"name": f"Demo shop {moment:%Y-%m-%d}"})
             self.env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
             self.env.user.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
+            # the shop's staff work in it too
+            (self.env.ref("ecrm_addon.demo_user_agent") | self.env.ref("ecrm_addon.demo_user_manager")).write(
+                {"company_ids": [Command.link(company.id)]}
+            )
             self.env = self.env(context=dict(self.env.context, allowed_company_ids=[company.id]))
             Demo = self.env["ecrm.demo"]
             self.assertTrue(Demo._activate_languages())
