@@ -18,6 +18,7 @@ from . import test_customer_360
 from . import test_customer_360_cases
 from . import test_customer_value
 from . import test_dashboard
+from . import test_demo
 from . import test_duplicates
 from . import test_foundation
 from . import test_i18n

@@ -70,3 +70,23 @@ def test_second_run_while_one_is_up():
 
 def test_unknown_option():
     assert_clear_error(run("run", {}, ["--bogus"]), "unknown option")
+
+
+def test_reset_while_odoo_is_up_drops_nothing():
+    """--reset stops at the running server, before any database is touched."""
+    port = "18996"
+    pidfile = REPO / ".local" / f"odoo-{port}.pid"
+    pidfile.parent.mkdir(exist_ok=True)
+    pidfile.write_text(str(os.getpid()))  # a live process standing for the running Odoo
+    try:
+        result = run("run", {"ECRM_HTTP_PORT": port, "ECRM_DB": "ecrm_never_created"}, ["--reset"])
+    finally:
+        pidfile.unlink()
+    assert_clear_error(result, "already running")
+    assert "dropping" not in result.stdout
+
+
+def test_help_tells_reset():
+    result = run("run", {}, ["--help"])
+    assert result.returncode == 0
+    assert "--reset" in result.stdout and "from scratch" in result.stdout

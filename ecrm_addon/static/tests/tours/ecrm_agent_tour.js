@@ -22,6 +22,11 @@ registry.category("web_tour.tours").add("ecrm_agent_customer_tour", {
             run: "click",
         },
         {
+            // the overview has a search field too: search once the customers are shown
+            content: "The customers are listed",
+            trigger: '.o_breadcrumb .active:contains("Customers")',
+        },
+        {
             content: "Search the customer",
             trigger: ".o_searchview_input",
             run: "edit Tour Customer",
