@@ -39,7 +39,10 @@ class TestDemoStory(TransactionCase):
     def _install_demo_on(self, moment):
         """Run the demo loader as an install on ``moment`` would, in a new company."""
         with freeze_time(moment):
-            company = self.env["res.company"].create({"name": f"Demo shop {moment:%Y-%m-%d}"})
+            # with an address, as a shop has: the customer emails go out from it
+            company = self.env["res.company"].create(
+                {"name": f"Demo shop {moment:%Y-%m-%d}", "email": f"shop-{moment:%Y%m%d}@example.com"}
+            )
             self.env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
             self.env.user.write({"company_ids": [Command.link(company.id)], "company_id": company.id})
             # the shop's staff work in it too
