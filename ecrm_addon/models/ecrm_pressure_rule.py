@@ -240,7 +240,15 @@ class EcrmPressureRule(models.Model):
                     ("channel", "in", [channel, "all"]),
                     ("company_id", "in", [company.id, False]),
                 ],
-                ["sequence", "channel", "max_count", "period_days", "min_interval_hours", "max_pressure"],
+                [
+                    "sequence",
+                    "channel",
+                    "max_count",
+                    "period_days",
+                    "min_interval_hours",
+                    "max_pressure",
+                    "unresponsive_only",
+                ],
             )
             if blockable
             else self.browse()
@@ -377,7 +385,7 @@ class EcrmPressureRule(models.Model):
             )
             rule_rows.append(
                 SQL(
-                    "(%s, %s::int, %s, %s, %s::int, %s, %s, %s::timestamp, %s::float, %s)",
+                    "(%s, %s::int, %s, %s, %s::int, %s::int, %s::int, %s::timestamp, %s::float, %s)",
                     index,
                     rule_id,
                     sequence,
@@ -396,36 +404,58 @@ class EcrmPressureRule(models.Model):
             )
         now_sql = SQL("%s::timestamp", now)
         half_life = max(company.ecrm_pressure_half_life_days or DEFAULT_HALF_LIFE_DAYS, 1) if weight else 1
+        # The features no rule uses leave the statement: no weighted pressure
+        # without a cap, no customers' own limits without a personal channel
+        # (and only the customers who set one), no audience without an
+        # "unresponsive only" rule.
         if weight is not None:
             pressure = SQL(
-                """SELECT c.partner_id, %(pressure)s AS pressure
+                """, pressure AS MATERIALIZED (
+                   SELECT c.partner_id, %(pressure)s AS pressure
                      FROM customers c
                      JOIN ecrm_interaction i
                        ON i.commercial_partner_id = c.partner_id
                       AND i.company_id = %(company)s
                       AND i.direction = 'outbound'
                       AND %(horizon)s
-                    GROUP BY c.partner_id""",
+                    GROUP BY c.partner_id)""",
                 pressure=pressure_sql("i", now_sql, half_life),
                 horizon=pressure_horizon_sql("i", now_sql, half_life),
                 company=company.id,
             )
+            pressure_join = SQL("LEFT JOIN pressure pr ON pr.partner_id = b.partner_id")
+            pressure_value = SQL("COALESCE(pr.pressure, 0.0)")
         else:
-            pressure = SQL("SELECT NULL::int AS partner_id, 0.0::float AS pressure WHERE FALSE")
+            pressure = pressure_join = SQL()
+            pressure_value = SQL("0.0::float")
         if personal_channel:
             preference = self.env["res.partner"]._ecrm_preference_fields(personal_channel)
             off = SQL("rp.%s", SQL.identifier(preference[1])) if len(preference) > 1 else SQL("FALSE")
+            # only the contacts with a limit: a customer without one has no row
             personal = SQL(
-                """SELECT rp.commercial_partner_id AS partner_id,
+                """, personal AS MATERIALIZED (
+                   SELECT rp.commercial_partner_id AS partner_id,
                           min(CASE WHEN %(off)s THEN 0 ELSE NULLIF(rp.%(cap)s, 0) END) AS cap
                      FROM res_partner rp
                     WHERE rp.commercial_partner_id IN (SELECT partner_id FROM customers)
-                    GROUP BY rp.commercial_partner_id""",
+                      AND (%(off)s OR NULLIF(rp.%(cap)s, 0) IS NOT NULL)
+                    GROUP BY rp.commercial_partner_id)""",
                 off=off,
                 cap=SQL.identifier(preference[0]),
             )
+            personal_pairs = SQL(
+                """UNION ALL
+                   SELECT pc.partner_id, r.idx, pc.cap, pc.cap = 0
+                     FROM personal pc
+                     JOIN rules r ON r.personal"""
+            )
         else:
-            personal = SQL("SELECT NULL::int AS partner_id, NULL::int AS cap WHERE FALSE")
+            personal = personal_pairs = SQL()
+        audience = (
+            SQL("AND %s", self._ecrm_audience_sql(company, channel))
+            if any(rule.unresponsive_only for rule in rules)
+            else SQL()
+        )
         return SQL(
             """
             WITH targets AS (%(targets)s),
@@ -439,9 +469,7 @@ class EcrmPressureRule(models.Model):
                        (SELECT pr.unresponsive_only FROM ecrm_pressure_rule pr
                          WHERE pr.id = v.column2) AS unresponsive_only
                   FROM (VALUES %(rule_rows)s) v
-            ),
-            personal AS MATERIALIZED (%(personal)s),
-            pressure AS MATERIALIZED (%(pressure)s),
+            )%(personal)s%(pressure)s,
             stats AS (
                 SELECT c.partner_id,
                        ARRAY[%(counts)s] AS counts,
@@ -456,26 +484,27 @@ class EcrmPressureRule(models.Model):
                    AND i.date > %(since)s
                  GROUP BY c.partner_id
             ),
-            pairs AS (
-                SELECT c.partner_id, r.id AS rule_id, r.sequence, r.channel,
-                       CASE WHEN r.personal THEN pc.cap ELSE r.max_count END AS max_count, r.period_days,
-                       r.min_interval_hours, r.window_start, r.max_pressure,
-                       r.personal AND pc.cap = 0 AS off,
-                       COALESCE(pr.pressure, 0.0) AS pressure,
+            pairs AS MATERIALIZED (
+                SELECT b.partner_id, r.id AS rule_id, r.sequence, r.channel, b.max_count, r.period_days,
+                       r.min_interval_hours, r.window_start, r.max_pressure, b.off,
+                       %(pressure_value)s AS pressure,
                        COALESCE(s.counts[r.idx], 0) AS cnt, s.oldest[r.idx] AS oldest, s.gaps[r.idx] AS gap_date
-                  FROM customers c
-                  JOIN rules r
-                    ON (r.personal
-                        OR r.segment_ids IS NULL
-                        OR EXISTS (SELECT 1 FROM ecrm_rfm_score rs
-                                    WHERE rs.partner_id = c.partner_id
-                                      AND rs.company_id = %(company)s
-                                      AND rs.segment_id = ANY(r.segment_ids)))
-                   AND %(audience)s
-                  LEFT JOIN personal pc ON r.personal AND pc.partner_id = c.partner_id
-                  LEFT JOIN stats s ON s.partner_id = c.partner_id
-                  LEFT JOIN pressure pr ON pr.partner_id = c.partner_id
-                 WHERE NOT r.personal OR pc.cap IS NOT NULL
+                  FROM (
+                    SELECT c.partner_id, r.idx, r.max_count, FALSE AS off
+                      FROM customers c
+                      JOIN rules r
+                        ON NOT r.personal
+                       AND (r.segment_ids IS NULL
+                            OR EXISTS (SELECT 1 FROM ecrm_rfm_score rs
+                                        WHERE rs.partner_id = c.partner_id
+                                          AND rs.company_id = %(company)s
+                                          AND rs.segment_id = ANY(r.segment_ids)))
+                       %(audience)s
+                    %(personal_pairs)s
+                  ) b (partner_id, idx, max_count, off)
+                  JOIN rules r ON r.idx = b.idx
+                  LEFT JOIN stats s ON s.partner_id = b.partner_id
+                  %(pressure_join)s
             ),
             capacities AS (
                 SELECT p.*,
@@ -557,7 +586,10 @@ class EcrmPressureRule(models.Model):
             gaps=SQL(", ").join(gaps),
             company=company.id,
             category=category,
-            audience=self._ecrm_audience_sql(company, channel),
+            audience=audience,
+            personal_pairs=personal_pairs,
+            pressure_join=pressure_join,
+            pressure_value=pressure_value,
             since=since,
             now=now_sql,
             weight=SQL("%s::float", weight or 0.0),

@@ -255,6 +255,36 @@ class TestResponseFigures(ResponseCase):
             )
         self.assertFalse([pid for pid, verdict in verdicts.items() if verdict.rule_id])
 
+    def test_unresponsive_only_rule_next_to_an_all_channels_rule(self):
+        # sales messages have no personal limit: the last rule of the check is
+        # the all-channels one, and the audience stays the message's channel
+        Rule = self.env["ecrm.pressure.rule"]
+        rule = Rule.create(
+            {
+                "name": "Silent ones",
+                "category": "sales",
+                "channel": "email",
+                "max_count": 1,
+                "period_days": 30,
+                "unresponsive_only": True,
+            }
+        )
+        Rule.create({"name": "Generous", "category": "sales", "channel": "all", "max_count": 100, "period_days": 30})
+        self.env["ecrm.interaction"].create(
+            {
+                "name": "Offer",
+                "partner_id": self.bob.id,
+                "channel": "email",
+                "direction": "outbound",
+                "category": "sales",
+                "date": NOW - timedelta(days=1),
+                "company_id": self.company.id,
+            }
+        )
+        with freeze_time(NOW):
+            verdicts = Rule._ecrm_check(self.company, "email", "sales", partner_ids=[self.bob.id], now=NOW)
+        self.assertEqual(verdicts[self.bob.id].rule_id, rule.id)
+
     def test_unresponsive_only_rule_in_mailing_send_simulation_and_override(self):
         rule = self.env["ecrm.pressure.rule"].create(
             {"name": "Silent ones", "channel": "email", "max_count": 1, "period_days": 30, "unresponsive_only": True}
