@@ -4,6 +4,7 @@
 
 Run against the server scripts/run starts:
     .venv/bin/python scripts/screenshots.py [--url http://localhost:8069] [--db ecrm_demo]
+    .venv/bin/python scripts/screenshots.py --login manager --password manager --only overview,customer_360 --prefix es_
 Writes docs/screenshots/*.png. Uses the DevTools protocol (websocket-client).
 """
 
@@ -93,6 +94,8 @@ def main():
     parser.add_argument("--db", default="ecrm_demo")
     parser.add_argument("--login", default="admin")
     parser.add_argument("--password", default="admin")
+    parser.add_argument("--only", help="comma-separated screens to take (default: all)")
+    parser.add_argument("--prefix", default="", help="prefix of the file names, e.g. es_ for a Spanish user's shots")
     args = parser.parse_args()
     session = requests.Session()
     auth = session.post(
@@ -139,6 +142,10 @@ def main():
         "duplicates": "/odoo/action-ecrm_addon.ecrm_duplicate_group_action",
         "csat_analysis": "/odoo/action-ecrm_addon.ecrm_case_report_action_csat",
     }
+    if args.only:
+        screens = {name: path for name, path in screens.items() if name in args.only.split(",")}
+    # the onboarding tour would cover the screens of a user who has it on
+    call("res.users", "switch_tour_enabled", [], False)
     OUT.mkdir(parents=True, exist_ok=True)
     browser = Browser()
     try:
@@ -146,8 +153,8 @@ def main():
         host = args.url.split("//", 1)[1].split(":")[0].split("/")[0]
         browser.call("Network.setCookie", name="session_id", value=session.cookies["session_id"], domain=host, path="/")
         for name, path in screens.items():
-            browser.shot(page_url(args.url, path), OUT / f"{name}.png")
-            print(f"docs/screenshots/{name}.png")
+            browser.shot(page_url(args.url, path), OUT / f"{args.prefix}{name}.png")
+            print(f"docs/screenshots/{args.prefix}{name}.png")
     finally:
         browser.close()
 
