@@ -1,7 +1,8 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import tools
+from odoo import http, tools
 from odoo.addons.mass_mailing.controllers.main import MassMailController
+from odoo.addons.mass_mailing_sms.controllers.main import MailingSMSController
 from odoo.http import request
 
 
@@ -28,4 +29,27 @@ class EcrmMassMailResponseController(MassMailController):
     def _mailing_unsubscribe_from_document(self, mailing, document_id, email, hash_token):
         response = super()._mailing_unsubscribe_from_document(mailing, document_id, email, hash_token)
         self._ecrm_mark_unsubscribed(mailing, document_id, email)
+        return response
+
+
+class EcrmMailingSmsResponseController(MailingSMSController):
+    """The same for an SMS: the recipient who confirms their number on the
+    unsubscribe page of the SMS's link (opted out of the mailing's lists, or
+    into the phone blacklist) responded to that mailing."""
+
+    @http.route()
+    def blacklist_number(self, mailing_id, trace_code, **post):
+        response = super().blacklist_number(mailing_id, trace_code, **post)
+        # Odoo renders its page lazily: without an error in its values, the
+        # number matched the trace of the link's code and was unsubscribed
+        qcontext = getattr(response, "qcontext", None)
+        if qcontext is not None and not qcontext.get("unsubscribe_error"):
+            # sudo: the public visitor holds the SMS's link (its trace code), checked by Odoo before
+            request.env["mailing.trace"].sudo().set_ecrm_unsubscribed(
+                domain=[
+                    ("trace_type", "=", "sms"),
+                    ("mass_mailing_id", "=", mailing_id),
+                    ("sms_code", "=", trace_code),
+                ]
+            )
         return response

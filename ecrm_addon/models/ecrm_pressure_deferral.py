@@ -46,7 +46,8 @@ class EcrmPressureDeferral(models.Model):
     @api.model
     def _cron_ecrm_retry_deferred(self, limit=1000):
         """Send the deferred recipients whose window has freed, mailing by mailing;
-        exclude those whose mailing's limit date passed. Never sends twice: a
+        exclude those whose mailing's limit date passed. Then the emails of
+        segment actions deferred the same way (``ecrm.segment.action``). Never sends twice: a
         recipient that already has a trace for the mailing is only marked sent.
         Safe to run twice or in parallel (rows are locked, busy ones skipped)."""
         now = fields.Datetime.now()
@@ -95,6 +96,10 @@ class EcrmPressureDeferral(models.Model):
             self.env["ir.cron"]._notify_progress(done=done, remaining=len(batches) - done)
             if commit:
                 self.env.cr.commit()  # pylint: disable=invalid-commit
+        # the emails of segment actions deferred by the same rules
+        self.env["ecrm.segment.action"]._ecrm_retry_due_emails(now, limit=limit)
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _ecrm_already_traced(self):
         """The deferrals of one mailing whose recipient already has a trace for it."""

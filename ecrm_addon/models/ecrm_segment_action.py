@@ -406,6 +406,42 @@ class EcrmSegmentAction(models.Model):
         )
 
     @api.model
+    def _ecrm_retry_due_emails(self, now=None, limit=1000):
+        """The hourly deferral cron's share (``ecrm.pressure.deferral``): send
+        the deferred emails of every company whose window freed, as the RFM
+        run does for its company, without waiting for the next run. One
+        statement claims them (``FOR UPDATE SKIP LOCKED``: rows an RFM run or
+        another cron is retrying are skipped, so an email is never sent twice);
+        then company by company. Returns the claimed logs."""
+        now = now or fields.Datetime.now()
+        Log = self.env["ecrm.segment.action.log"]
+        Log.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT company_id, id FROM ecrm_segment_action_log
+                 WHERE state = 'deferred' AND until <= %s
+                 ORDER BY company_id, until, id
+                 LIMIT %s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                now,
+                limit,
+            )
+        )
+        by_company = {}
+        for company_id, log_id in self.env.cr.fetchall():
+            by_company.setdefault(company_id, []).append(log_id)
+        claimed = Log.browse()
+        for company_id, log_ids in by_company.items():
+            # sudo: the engine acts for the company (emails, log), whatever the cron's user
+            env = self.sudo().with_company(company_id).env
+            due = env["ecrm.segment.action.log"].browse(log_ids)
+            env["ecrm.segment.action"]._ecrm_retry_deferred(due, now)
+            claimed |= due
+        return claimed
+
+    @api.model
     def _ecrm_retry_deferred(self, due, now):
         """Send the deferred emails ``due`` (their window freed); those past
         their limit are excluded."""

@@ -45,3 +45,4 @@ from . import test_sla_policies
 from . import test_tours
 from . import test_webhook_delivery
 from . import test_responses
+from . import test_response_http

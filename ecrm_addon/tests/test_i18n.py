@@ -73,6 +73,39 @@ class TestSpanish(TransactionCase):
         self.assertTrue({"Vista 360 del cliente", "Claves de identidad", "Consentimiento"} <= form)
         self.assertFalse({"Customer 360", "Identity Keys"} & form)
 
+    def test_partner_responses_in_spanish(self):
+        """The response figures of a customer: on the e-CRM page of the form,
+        as optional columns of the list, as filters, all in Spanish."""
+        names = [
+            f"ecrm_{channel}_{figure}"
+            for channel in ("email", "sms")
+            for figure in ("response_rate", "last_response_date", "unresponsive")
+        ]
+        views = self._views("res.partner", (False, "form"), (False, "list"), (False, "search"))
+        for view_type in ("form", "list"):
+            arch = etree.fromstring(views["views"][view_type]["arch"])
+            shown = {node.get("name") for node in arch.iter("field")}
+            self.assertLessEqual(set(names), shown, view_type)
+        self.assertIn("Respuestas a los envíos", self._arch_texts(views["views"]["form"]["arch"]))
+        fields = views["models"]["res.partner"]["fields"]
+        self.assertEqual(
+            [fields[name]["string"] for name in names],
+            [
+                "Tasa de respuesta por correo electrónico (%)",
+                "Última respuesta por correo electrónico",
+                "Sin respuesta por correo electrónico",
+                "Tasa de respuesta por SMS (%)",
+                "Última respuesta por SMS",
+                "Sin respuesta por SMS",
+            ],
+        )
+        search = etree.fromstring(views["views"]["search"]["arch"])
+        filters = {node.get("name"): node.get("string") for node in search.iter("filter")}
+        self.assertEqual(
+            (filters["ecrm_email_unresponsive"], filters["ecrm_sms_unresponsive"]),
+            ("Sin respuesta por correo electrónico", "Sin respuesta por SMS"),
+        )
+
     def test_rfm_report_in_spanish(self):
         views = self._views("ecrm.rfm.score", (False, "pivot"), (False, "graph"))
         pivot = etree.fromstring(views["views"]["pivot"]["arch"])

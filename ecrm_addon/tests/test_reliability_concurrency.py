@@ -173,7 +173,7 @@ class TestEscalationConcurrency(EscalationFixture):
         with self.assertLogs("odoo.addons.ecrm_addon.models.ecrm_case_sla", logging.INFO) as logs:
             results, errors = self.in_threads(worker_b)
         late.commit()
-        self.assertEqual(errors, [None])
+        self.assertEqual(errors, [None, None, None])
         self.assertEqual(results, [0], "nothing left to fire after the retry")
         retries = [line for line in logs.output if "retried after a concurrent update" in line]
         self.assertEqual(len(retries), 1, logs.output)
@@ -513,3 +513,74 @@ class TestSegmentActionConcurrency(CommittedCase):
         claimed = [ids for ids in results if ids]
         self.assertEqual(len(claimed), 1, "one worker claims the moves")
         self.assertEqual(self.committed(self.activities), sorted(self.new_ids))
+
+
+@tagged("post_install", "-at_install")
+class TestSegmentDeferredConcurrency(CommittedCase):
+    """A segment-action email deferred by pressure and due now, retried at the
+    same moment by two runs of the hourly deferral cron and the segment actions
+    of an RFM run: sent once."""
+
+    def setUp(self):
+        super().setUp()
+        self.partner_id, self.log_id = self.committed(self._create)
+
+    def _create(self, env):
+        company = env.ref("base.main_company")
+        partner = env["res.partner"].create({"name": f"{TAG} deferred welcome", "email": "reliability.dw@example.com"})
+        template = env["mail.template"].create(
+            {
+                "name": f"{TAG} deferred welcome",
+                "model_id": env["ir.model"]._get_id("res.partner"),
+                "subject": f"{TAG} welcome",
+                "email_to": "{{ object.email_formatted }}",
+                "body_html": "<p>Welcome</p>",
+            }
+        )
+        action = env["ecrm.segment.action"].create(
+            {
+                "name": f"{TAG} deferred welcome",
+                "company_id": company.id,
+                "segment_id": env["ecrm.rfm.segment"].search([], limit=1).id,
+                "action_type": "template",
+                "template_id": template.id,
+                "pressure_defer": True,
+            }
+        )
+        now = fields.Datetime.now()
+        log = env["ecrm.segment.action.log"].create(
+            {
+                "action_id": action.id,
+                "company_id": company.id,
+                "partner_id": partner.id,
+                "date": fields.Date.today(),
+                "state": "deferred",
+                "until": now - timedelta(minutes=5),
+                "defer_limit": now + timedelta(days=3),
+            }
+        )
+        return partner.id, log.id
+
+    def sent(self, env):
+        mails = env["mail.mail"].search([("subject", "=", f"{TAG} welcome"), ("res_id", "=", self.partner_id)])
+        logged = env["ecrm.interaction"].search(
+            [("res_model", "=", "ecrm.segment.action"), ("partner_id", "=", self.partner_id)]
+        )
+        return len(mails), len(logged), env["ecrm.segment.action.log"].browse(self.log_id).state
+
+    def test_cron_and_rfm_run_send_a_due_deferred_email_once(self):
+        def cron(env):
+            return env["ecrm.pressure.deferral"]._cron_ecrm_retry_deferred()
+
+        def rfm_actions(env):
+            # a date without moves: only the due deferred emails
+            company = env.ref("base.main_company")
+            return env["ecrm.segment.action"]._ecrm_run_segment_actions(company, fields.Date.to_date("2000-01-01"))
+
+        with mute_logger("odoo.sql_db"):
+            _results, errors = self.in_threads(cron, cron, rfm_actions)
+        # a worker that finds the row updated since its snapshot fails to
+        # serialise (the cron retries); none sends a second email
+        self.assertTrue(all(error is None or isinstance(error, pg_errors.SerializationFailure) for error in errors))
+        self.assertIn(None, errors)
+        self.assertEqual(self.committed(self.sent), (1, 1, "done"))

@@ -223,7 +223,9 @@ class TestSegmentActions(RfmCase):
             set(self._mails().mapped("email_to")), set((entered - blocked_partner).mapped("email_formatted"))
         )
 
-    def test_template_blocked_by_pressure_is_deferred_then_sent(self):
+    def _deferred_log(self):
+        """A template action deferring for 30 days the first customer entering
+        a segment on LATER, whom a rule blocks until 2024-10-10 08:00."""
         with freeze_time(NOW):
             self._run(REFERENCE_DATE)
             with self.env.cr.savepoint(flush=True) as savepoint:
@@ -237,6 +239,10 @@ class TestSegmentActions(RfmCase):
             )
             self._run(LATER)
         log = self.Log.search([("partner_id", "=", blocked_partner.id), ("date", "=", LATER)])
+        return log, blocked_partner
+
+    def test_template_blocked_by_pressure_is_deferred_then_sent(self):
+        log, blocked_partner = self._deferred_log()
         self.assertEqual(log.state, "deferred")
         self.assertEqual(log.until, datetime(2024, 10, 10, 8))
         with freeze_time("2024-10-05 08:00:00"):
@@ -246,6 +252,27 @@ class TestSegmentActions(RfmCase):
             self._run(date(2024, 10, 11))
         self.assertEqual(log.state, "done")
         self.assertIn(blocked_partner.email_formatted, self._mails().mapped("email_to"))
+
+    def test_deferred_template_is_sent_by_the_hourly_deferral_cron(self):
+        """Not only by the next RFM run (daily): the hourly cron of deferred
+        mailing recipients sends it once its window frees, once."""
+        log, blocked_partner = self._deferred_log()
+        Deferral = self.env["ecrm.pressure.deferral"]
+        with freeze_time("2024-10-10 07:59:59"):
+            Deferral._cron_ecrm_retry_deferred()
+        self.assertEqual(log.state, "deferred")
+        self.assertNotIn(blocked_partner.email_formatted, self._mails().mapped("email_to"))
+        with freeze_time("2024-10-10 09:00:00"):
+            Deferral._cron_ecrm_retry_deferred()
+            Deferral._cron_ecrm_retry_deferred()
+            self.assertEqual(log.state, "done")
+            self._run(date(2024, 10, 10))  # and the RFM run of the day sends it no more
+        self.assertEqual(log.state, "done")
+        self.assertEqual(self._mails().mapped("email_to").count(blocked_partner.email_formatted), 1)
+        sent = self.env["ecrm.interaction"].search(
+            [("res_model", "=", "ecrm.segment.action"), ("partner_id", "=", blocked_partner.id)]
+        )
+        self.assertEqual(sent.mapped("date"), [datetime(2024, 10, 10, 9)])
 
     @freeze_time(NOW)
     def test_action_of_another_company_does_not_run(self):
