@@ -29,8 +29,37 @@ class CrmTeam(models.Model):
         string="Last Case Assignee",
         readonly=True,
         copy=False,
-        help="The member the latest routed case went to: round-robin continues after them.",
+        help="The member the latest routed case went to, with fewest open cases: ties go to the "
+        "members after them. Round-robin keeps its turn in a counter of the team instead.",
     )
+
+    def _ecrm_turn_sequence(self):
+        """The name of this team's round-robin counter, a PostgreSQL sequence
+        (created on first use): ``nextval`` takes no row lock and is not rolled
+        back, so concurrent routings to the team never wait for nor conflict
+        with each other."""
+        self.ensure_one()
+        name = f"ecrm_crm_team_turn_{self.id}"
+        exists = self.env.execute_query(SQL("SELECT to_regclass(%s)", name))[0][0]
+        if not exists:
+            # two first routings at once: the second waits for the first's commit,
+            # then finds the sequence (catalog lookups see committed objects)
+            self.env.execute_query(SQL("SELECT pg_advisory_xact_lock(hashtext(%s))", name))
+            self.env.execute_query(SQL("CREATE SEQUENCE IF NOT EXISTS %s MINVALUE 0 START 0", SQL.identifier(name)))
+        return name
+
+    def _ecrm_next_turns(self, count):
+        """``count`` consecutive turns of this team's round-robin counter."""
+        name = self._ecrm_turn_sequence()
+        rows = self.env.execute_query(SQL("SELECT nextval(%s) FROM generate_series(1, %s)", name, count))
+        return [turn for (turn,) in rows]
+
+    def unlink(self):
+        names = [f"ecrm_crm_team_turn_{team_id}" for team_id in self.ids]
+        res = super().unlink()
+        for name in names:
+            self.env.execute_query(SQL("DROP SEQUENCE IF EXISTS %s", SQL.identifier(name)))
+        return res
 
     def _ecrm_working_members(self, company, now):
         """{team: users sorted by id} of the members of these teams who may
@@ -72,45 +101,48 @@ class CrmTeam(models.Model):
         return {team: (team.member_ids & working).sorted("id") for team in self}
 
     def _ecrm_lock(self):
-        """Lock these teams' rows until the transaction ends: concurrent
-        routings to a team take their turns one after the other."""
-        if self.ids:
+        """Lock the rows of these teams assigning the fewest open cases until
+        the transaction ends: concurrent routings to such a team see each
+        other's cases (the second one retries). Round-robin teams are not
+        locked: their turns come from a sequence."""
+        teams = self.filtered(lambda team: team.ecrm_assignment == "least_open")
+        if teams.ids:
             self.env.execute_query(
-                SQL("SELECT id FROM crm_team WHERE id IN %s ORDER BY id FOR UPDATE", tuple(self.ids))
+                SQL("SELECT id FROM crm_team WHERE id IN %s ORDER BY id FOR UPDATE", tuple(teams.ids))
             )
-            self.invalidate_recordset(["ecrm_last_user_id"])
+            teams.invalidate_recordset(["ecrm_last_user_id"])
 
     def _ecrm_assignees(self, company, count, now):
         """The assignees of ``count`` new cases of ``company`` routed to this
         team (a list of users, empty ones where nobody works now), following
-        the team's assignment method; remembers the last one."""
+        the team's assignment method. Round-robin: the working member at the
+        next turn of the team's counter (members sorted by id), so that each
+        gets every n-th case while the same n members work. Fewest open cases:
+        remembers the last one."""
         self.ensure_one()
         if self.ecrm_assignment == "manual" or not count:
             return [self.env["res.users"]] * count
         members = self._ecrm_working_members(company, now)[self]
         if not members:
             return [self.env["res.users"]] * count
+        if self.ecrm_assignment == "round_robin":
+            return [members[turn % len(members)] for turn in self._ecrm_next_turns(count)]
         last = self.ecrm_last_user_id
         start = next((index for index, user in enumerate(members) if user.id > last.id), 0)
         turn = list(members[start:] | members[:start])  # round-robin order after the last assignee
-        load = {}
-        if self.ecrm_assignment == "least_open":
-            load = dict(
-                self.env["ecrm.case"]
-                .sudo()  # sudo: the count of every member's open cases, whatever the router may read
-                ._read_group(
-                    [("is_closed", "=", False), ("user_id", "in", members.ids), ("company_id", "=", company.id)],
-                    ["user_id"],
-                    ["__count"],
-                )
+        load = dict(
+            self.env["ecrm.case"]
+            .sudo()  # sudo: the count of every member's open cases, whatever the router may read
+            ._read_group(
+                [("is_closed", "=", False), ("user_id", "in", members.ids), ("company_id", "=", company.id)],
+                ["user_id"],
+                ["__count"],
             )
+        )
         assignees = []
         for _case in range(count):
-            if self.ecrm_assignment == "least_open":
-                user = min(turn, key=lambda u: (load.get(u, 0), turn.index(u)))
-                load[user] = load.get(user, 0) + 1
-            else:
-                user = turn[0]
+            user = min(turn, key=lambda u: (load.get(u, 0), turn.index(u)))
+            load[user] = load.get(user, 0) + 1
             turn.remove(user)
             turn.append(user)
             assignees.append(user)

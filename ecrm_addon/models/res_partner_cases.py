@@ -54,3 +54,12 @@ class ResPartner(models.Model):
             "search_default_open": 1,
         }
         return action
+
+    def signup_prepare(self, signup_type="signup"):
+        """Only write the partners whose token type changes: every notification
+        of a customer's case asks for their signup link (portal's recipient
+        groups), and rewriting the same customer row on each made concurrent
+        case intakes for one customer fail to serialise."""
+        # sudo: signup_type is readable by ERP managers only; only whether it changes leaves
+        changed = self.filtered(lambda partner: partner.sudo().signup_type != signup_type)
+        return super(ResPartner, changed).signup_prepare(signup_type=signup_type)

@@ -12,7 +12,7 @@ from psycopg2 import errors as pg_errors
 from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tests import new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from .committed import CommittedCase, WebhookReceiver
 
@@ -381,31 +381,43 @@ class TestRoutingConcurrency(CommittedCase):
         share = self.CASES // self.WORKERS
         results, errors = self.in_threads(*(self.open_cases(worker, share) for worker in range(self.WORKERS)))
         self.assertEqual(errors, [None] * self.WORKERS)
+        retries = sum(retries for retries, _worst in results)
+        worst = max(worst for _retries, worst in results)
         _logger.info(
             "%s cases opened by %s workers: %s retries, at most %s attempts for a case",
             self.CASES,
             self.WORKERS,
-            sum(retries for retries, _worst in results),
-            max(worst for _retries, worst in results),
+            retries,
+            worst,
         )
+        # The turns come from the team's sequence (no row lock, no write on the
+        # team): concurrent routings neither wait for nor conflict with each
+        # other. With the team's turn pointer row this took ~280 retries and up
+        # to 14 attempts for a case, beyond the 5 of Odoo's request loop.
+        self.assertLessEqual(retries, 10)
+        self.assertLessEqual(worst, 3)
 
         def read(env):
             cases = env["ecrm.case"].search([("team_id", "=", self.team_id)], order="id")
-            return [case.user_id.id for case in cases], env["crm.team"].browse(self.team_id).ecrm_last_user_id.id
+            sequence = env["crm.team"].browse(self.team_id)._ecrm_turn_sequence()
+            taken = env.execute_query(SQL("SELECT last_value + 1 FROM %s", SQL.identifier(sequence)))[0][0]
+            return [case.user_id.id for case in cases], taken
 
-        assignees, last = self.committed(read)
+        assignees, taken = self.committed(read)
         self.assertEqual(len(assignees), self.CASES)
         self.assertNotIn(False, assignees, "no case left unassigned")
+        # a turn is lost only by an attempt rolled back after its routing
+        lost = taken - self.CASES
+        self.assertGreaterEqual(lost, 0)
+        self.assertLessEqual(lost, retries)
         counts = Counter(assignees)
         self.assertEqual(sorted(counts), sorted(self.member_ids))
-        # 100 / 3: each member 33 or 34 cases
-        self.assertLessEqual(max(counts.values()) - min(counts.values()), 1, counts)
-        # The team's row lock orders the routings, and each inserts its case
-        # while it holds it: in the order of their ids, the members take turns.
-        order = {user_id: index for index, user_id in enumerate(sorted(self.member_ids))}
-        for previous, following in pairwise(assignees):
-            self.assertEqual(order[following], (order[previous] + 1) % self.MEMBERS, assignees)
-        self.assertEqual(last, assignees[-1])
+        # 100 / 3: each member 33 or 34 cases, give or take the turns lost. Each
+        # routing takes the next turn of the sequence, but concurrent
+        # transactions insert (and so number) their cases in any order: the
+        # former "members take turns in the order of the case ids" held only
+        # because the row lock serialised them, and no longer holds.
+        self.assertLessEqual(max(counts.values()) - min(counts.values()), 1 + lost, counts)
 
 
 @tagged("post_install", "-at_install")
