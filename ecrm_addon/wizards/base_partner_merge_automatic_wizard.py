@@ -71,6 +71,7 @@ class MergePartnerAutomatic(models.TransientModel):
             # (website: the partners' visitors), which an e-CRM manager may not read.
             # The user stays the author of the merge note.
             merger = merger.sudo()
+            dst_partner = dst_partner and dst_partner.sudo()
         result = super(MergePartnerAutomatic, merger)._merge(
             partner_ids, dst_partner=dst_partner, extra_checks=extra_checks
         )
