@@ -109,6 +109,26 @@ LOGGED_TOUCHES = (
     ("other", "inbound", "service", "Talked to the shop at a fair"),
 )
 
+# Cases solved over the last weeks and rated by their customers (rate, comment).
+RATED_CASE_SUBJECTS = (
+    "Where is my order?",
+    "Return label for the jacket",
+    "Discount code not accepted",
+    "Size chart of the trail shoes",
+    "Invoice with my company name",
+    "Parcel left at the wrong door",
+    "Change of payment method",
+    "Warranty of the sports watch",
+)
+RATINGS = (
+    (5, "Muy rápidos, gracias."),
+    (5, ""),
+    (5, "Todo resuelto en un día."),
+    (4, ""),
+    (4, "Bien, aunque tardaron un poco."),
+    (3, ""),
+    (1, "Tuve que escribir tres veces."),
+)
 # The portal user's conversations (demo content, in the shop's words).
 PORTAL_CONVERSATION = (
     "Could you send us a photo of the sole? We will replace them if needed.",
@@ -499,10 +519,41 @@ class EcrmDemo(models.AbstractModel):
                 for case, (key, *_rest) in zip(cases, sla_cases, strict=True)
             ]
         )
+        self._generate_rated_cases(rng, now, customers, categories)
         self._generate_portal_cases(now)
         # the escalation cron's work, in the install's transaction (the cron commits per batch)
         Case.search([("next_escalation_at", "<=", now)])._ecrm_escalate(now)
         return True
+
+    @api.model
+    def _generate_rated_cases(self, rng, now, customers, categories):
+        """Cases solved over the last weeks whose customers answered the rating
+        request from its emailed link: CSAT has figures on the Overview and in
+        the satisfaction analysis."""
+        ref = self.env.ref
+        Case = self.env["ecrm.case"]
+        channels = ("email", "phone", "web", "chat", "portal", "api")
+        cases = Case.create(
+            [
+                {
+                    "subject": subject,
+                    "partner_id": rng.choice(customers).id,
+                    "channel": channels[index % len(channels)],
+                    "category_id": rng.choice(categories).id,
+                    "stage_id": ref("ecrm_addon.ecrm_case_stage_in_progress").id,
+                }
+                for index, subject in enumerate(RATED_CASE_SUBJECTS)
+            ]
+        )
+        for index, case in enumerate(cases):
+            closed = now - timedelta(days=2 + 2 * index, hours=rng.randint(0, 6))
+            case.write({"date_open": closed - timedelta(days=1), "first_response_date": closed - timedelta(hours=20)})
+            # solving it sends the rating request of the Solved stage
+            case.write({"stage_id": ref("ecrm_addon.ecrm_case_stage_solved").id, "date_closed": closed})
+        requests = self.env["rating.rating"].search([("res_model", "=", "ecrm.case"), ("res_id", "in", cases.ids)])
+        for request in requests:
+            rate, feedback = rng.choice(RATINGS)
+            Case.browse(request.res_id).rating_apply(rate, token=request.access_token, feedback=feedback)
 
     @api.model
     def _generate_portal_cases(self, now):

@@ -118,6 +118,12 @@ class TestDemoStory(TransactionCase):
         self.assertGreaterEqual(len(overdue), 3, "cases overdue today")
         self.assertGreaterEqual(len(warned), 2, "cases at risk today (the 75 % warning fired)")
         self.assertGreaterEqual(len(on_time), 3, "cases on time today")
+        # solved cases rated by their customers: CSAT has figures, happy and not
+        rated = self.env["rating.rating"].search(
+            [("res_model", "=", "ecrm.case"), ("res_id", "in", cases.ids), ("consumed", "=", True)]
+        )
+        self.assertGreaterEqual(len(rated), 5, "rated cases")
+        self.assertTrue(rated.filtered(lambda r: r.rating >= 4) and rated.filtered(lambda r: r.rating < 4))
         self.assertTrue(all(c.resolution_deadline > now for c in warned | on_time))
         fired = self.env["ecrm.case.escalation"].search([("company_id", "=", company.id), ("state", "=", "done")])
         self.assertTrue(fired.filtered(lambda e: e.level_id.notify_team_leader), "breach escalations fired")
