@@ -3,6 +3,7 @@
 from . import ecrm_case_document_mixin  # isort: skip (inherited by account_move, sale_order, stock_picking)
 from . import account_move
 from . import crm_team
+from . import ecrm_rate_counter  # isort: skip (inherited by ecrm_api_rate)
 from . import ecrm_api_rate
 from . import ecrm_case
 from . import ecrm_case_acknowledge
