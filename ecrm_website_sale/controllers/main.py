@@ -20,15 +20,31 @@ class EcrmWebsiteSale(WebsiteSale):
         order_sudo = request.website.sale_get_order()
         anonymous = bool(order_sudo) and order_sudo._is_anonymous_cart()
         response = super().shop_address_submit(*args, **kwargs)
-        if anonymous and not order_sudo._is_anonymous_cart():
-            order_sudo.ecrm_guest_checkout = True
+        ecrm_flag_guest(order_sudo, anonymous)
         return response
+
+    @http.route()
+    def process_express_checkout(self, billing_address, *args, **kwargs):
+        """The same for the express checkout (the wallet's addresses put on
+        the public user's cart)."""
+        order_sudo = request.website.sale_get_order()
+        anonymous = bool(order_sudo) and order_sudo._is_anonymous_cart()
+        result = super().process_express_checkout(billing_address, *args, **kwargs)
+        ecrm_flag_guest(order_sudo, anonymous)
+        return result
 
     @http.route()
     def shop_payment_confirmation(self, **post):
         order_sudo = request.env["sale.order"].sudo().browse(request.session.get("sale_last_order_id")).exists()
         ecrm_guest_view(order_sudo)
         return super().shop_payment_confirmation(**post)
+
+
+def ecrm_flag_guest(order_sudo, anonymous):
+    """Flag ``order_sudo`` as a guest checkout when it was the public user's
+    cart (``anonymous``, before the step) and has got its customer since."""
+    if anonymous and not order_sudo._is_anonymous_cart():
+        order_sudo.ecrm_guest_checkout = True
 
 
 def ecrm_guest_view(order_sudo):

@@ -3,6 +3,7 @@
 from . import ecrm_duplicate_group
 from . import ecrm_interaction
 from . import ecrm_web_form_rate
+from . import mail_template
 from . import res_company
 from . import res_config_settings
 from . import res_partner

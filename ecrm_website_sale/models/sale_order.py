@@ -100,6 +100,17 @@ class SaleOrder(models.Model):
             attached |= order
         return attached
 
+    def _ecrm_guest_mail_contacts(self):
+        """``{order id: contact}`` of the orders put on an existing customer
+        whose guest typed another email than the customer's (a match by phone):
+        their emails go to the guest's contact (the invoice address, holding
+        what the guest typed), not to the customer's own email."""
+        return {
+            order.id: order.partner_invoice_id
+            for order in self.filtered("ecrm_guest_matched")
+            if _contact_value(order.partner_invoice_id, "email") != _contact_value(order.partner_id, "email")
+        }
+
     def _ecrm_guest_customer(self):
         """The existing customer (commercial partner) the guest's email or phone
         points to, other than the guest itself; empty when none."""

@@ -1,6 +1,8 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import odoo
+from odoo import Command
+from odoo.addons.website_sale.controllers.main import WebsiteSale
 from odoo.tests import HttpCase, tagged
 
 from .common import ShopCommon
@@ -67,6 +69,61 @@ class TestGuestCheckout(ShopCommon, HttpCase):
         guest = order.partner_id
         order.action_confirm()
         self.assertEqual(order.partner_id, guest)
+
+    def test_phone_match_mails_go_to_the_typed_email(self):
+        """A match by phone only: the order is the customer's, but its emails
+        go to the email the guest typed (its invoice and delivery contact),
+        never to the customer's own email."""
+        order = self.guest_order(email="other@elsewhere.example", phone="600111222")
+        order.action_confirm()
+        self.assertEqual(order.partner_id, self.customer)
+        contact = order.partner_invoice_id
+        self.assertEqual(contact.email, "other@elsewhere.example")
+        self.assertEqual(contact.commercial_partner_id, self.customer)
+        self.assertEqual(order.partner_shipping_id, contact)
+        order._send_order_notification_mail(self.env.ref("sale.email_template_edi_sale"))
+        message = order.message_ids[0]
+        self.assertIn(contact, message.partner_ids)
+        self.assertNotIn(self.customer, message.partner_ids)
+        # matched by email: the customer's own email is the typed one, nothing changes
+        same = self.guest_order()
+        same.action_confirm()
+        same._send_order_notification_mail(self.env.ref("sale.email_template_edi_sale"))
+        self.assertIn(self.customer, same.message_ids[0].partner_ids)
+
+    def test_express_checkout_is_a_guest_checkout(self):
+        """The express checkout (a wallet's addresses put on the public user's
+        cart) is flagged as the address form is: the order lands on the
+        customer its email points to."""
+        cart = self.env["sale.order"].create(
+            {
+                "partner_id": self.website.user_id.partner_id.id,
+                "website_id": self.website.id,
+                "order_line": [Command.create({"product_id": self.product.id})],
+            }
+        )
+        self.authenticate(None, None)
+        self.session["sale_order_id"] = cart.id
+        odoo.http.root.session_store.save(self.session)
+        billing = {
+            "name": "Wallet Buyer",
+            "email": "jane@shop.example",
+            "phone": "+34 699 000 000",
+            "street": "9 Open Road",
+            "city": "Sevilla",
+            "zip": "41001",
+            "country": "ES",
+        }
+        self.make_jsonrpc_request(
+            f"{self.base_url()}{WebsiteSale._express_checkout_route}", params={"billing_address": billing}
+        )
+        self.assertTrue(cart.ecrm_guest_checkout)
+        guest = cart.partner_id
+        self.assertEqual(guest.name, "Wallet Buyer")
+        cart.action_confirm()
+        self.assertEqual(cart.partner_id, self.customer)
+        self.assertTrue(cart.ecrm_guest_matched)
+        self.assertEqual(cart.partner_shipping_id, guest)
 
     def _public_session(self, order):
         self.authenticate(None, None)
