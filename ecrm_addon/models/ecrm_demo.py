@@ -239,6 +239,60 @@ class EcrmDemo(models.AbstractModel):
     # Orders, deliveries, invoices, refunds
     # ------------------------------------------------------------------
 
+    # ------------------------------------------------------------------
+    # Service desk: who new cases are routed to
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _generate_service_desk(self):
+        """The current company's service desk, so that the demo's cases are
+        routed as they are created: the demo's routing rule (a copy of it in
+        another company), its round-robin team with the agent and the manager,
+        who both work every day around the clock (the demo is installed at
+        any hour). Cases of a category without a rule (questions) stay
+        unassigned. Idempotent: each generator that creates cases calls it."""
+        ref = self.env.ref
+        company = self.env.company
+        rule = ref("ecrm_addon.demo_routing_rule_returns", raise_if_not_found=False)
+        staff = ref("ecrm_addon.demo_user_agent", raise_if_not_found=False) | ref(
+            "ecrm_addon.demo_user_manager", raise_if_not_found=False
+        )
+        if not rule or not staff:
+            return True
+        team = rule.team_id
+        team.write({"ecrm_assignment": "round_robin", "member_ids": [fields.Command.link(u.id) for u in staff]})
+        Rule = self.env["ecrm.case.routing.rule"]
+        if not Rule.search_count([("company_id", "=", company.id), ("team_id", "=", team.id)]):
+            rule.copy({"company_id": company.id, "name": rule.name})
+        # sudo: working hours are HR-style configuration
+        Calendar = self.env["resource.calendar"].sudo()
+        name = "Customer service, every day"
+        calendar = Calendar.search([("name", "=", name), ("company_id", "=", company.id)], limit=1)
+        if not calendar:
+            calendar = Calendar.create(
+                {
+                    "name": name,
+                    "company_id": company.id,
+                    "tz": "Europe/Madrid",
+                    "attendance_ids": [
+                        fields.Command.create(
+                            {"name": f"Day {day}", "dayofweek": str(day), "hour_from": 0.0, "hour_to": 24.0}
+                        )
+                        for day in range(7)
+                    ],
+                }
+            )
+        Resource = self.env["resource.resource"].sudo()
+        resources = Resource.search([("user_id", "in", staff.ids), ("company_id", "=", company.id)])
+        resources.calendar_id = calendar
+        Resource.create(
+            [
+                {"name": user.name, "user_id": user.id, "company_id": company.id, "calendar_id": calendar.id}
+                for user in staff - resources.user_id
+            ]
+        )
+        return True
+
     @api.model
     def _generate_shop_history(self, seed=DEMO_SEED):
         """Two years of orders for the demo customers: confirmed, delivered and
@@ -247,6 +301,7 @@ class EcrmDemo(models.AbstractModel):
         then the customers scored and their duplicates found, one group merged."""
         rng = random.Random(seed)
         started = time.monotonic()
+        self._generate_service_desk()  # the late delivery's case is routed
         generated = self._generate_customers(rng)
         today = fields.Datetime.now().replace(hour=10, minute=0, second=0, microsecond=0)
         orders = self._generate_orders(rng, self._plan_orders(rng, generated), today)
@@ -460,6 +515,7 @@ class EcrmDemo(models.AbstractModel):
         rng = random.Random(seed + 1)
         now = fields.Datetime.now().replace(microsecond=0)
         ref = self.env.ref
+        self._generate_service_desk()
         ref("ecrm_addon.demo_case_late").date_open = now - timedelta(days=6)
         ref("ecrm_addon.demo_case_damaged").date_open = now - timedelta(days=10)
         solved = ref("ecrm_addon.demo_case_invoice")
@@ -477,35 +533,38 @@ class EcrmDemo(models.AbstractModel):
             ref(f"ecrm_addon.ecrm_case_category_{key}")
             for key in ("complaint", "information", "return", "delivery", "billing")
         ]
-        # (xml id, subject, channel, share of the resolution target elapsed, answered)
+        question = ref("ecrm_addon.ecrm_case_category_information")
+        # (xml id, subject, channel, share of the resolution target elapsed, answered, a question:
+        # no routing rule takes it, it waits unassigned on the Overview)
         sla_cases = (
-            ("overdue_1", "Refund not received after two weeks", "email", 1.3, False),
-            ("overdue_2", "Wrong colour delivered", "phone", 1.2, True),
-            ("overdue_3", "Charged twice for one order", "web", 1.5, True),
-            ("at_risk_1", "Zip of the backpack broken", "chat", 0.85, True),
-            ("at_risk_2", "Exchange the yoga mat for a bigger one", "social", 0.9, True),
-            ("at_risk_3", "Invoice needed with the company VAT number", "sms", 0.8, True),
-            ("on_time_1", "Do the earbuds work with an iPhone?", "chat", 0.0, False),
-            ("on_time_2", "Change the delivery address", "api", 0.1, True),
-            ("on_time_3", "Gift wrapping for a birthday", "portal", 0.2, True),
-            ("on_time_4", "Stock of the running shoes in size 44", "email", 0.0, False),
+            ("overdue_1", "Refund not received after two weeks", "email", 1.3, False, False),
+            ("overdue_2", "Wrong colour delivered", "phone", 1.2, True, False),
+            ("overdue_3", "Charged twice for one order", "web", 1.5, True, False),
+            ("at_risk_1", "Zip of the backpack broken", "chat", 0.85, True, False),
+            ("at_risk_2", "Exchange the yoga mat for a bigger one", "social", 0.9, True, False),
+            ("at_risk_3", "Invoice needed with the company VAT number", "sms", 0.8, True, False),
+            ("on_time_1", "Do the earbuds work with an iPhone?", "chat", 0.0, False, True),
+            ("on_time_2", "Change the delivery address", "api", 0.1, True, False),
+            ("on_time_3", "Gift wrapping for a birthday", "portal", 0.2, True, False),
+            ("on_time_4", "Stock of the running shoes in size 44", "email", 0.0, False, True),
         )
+        # the category is drawn for every case (questions too): the rest of the shop stays the same
         cases = Case.create(
             [
                 {
                     "subject": subject,
                     "partner_id": rng.choice(customers).id,
                     "channel": channel,
-                    "category_id": rng.choice(categories).id,
+                    "category_id": (rng.choice(categories), question)[is_question].id,
                     "priority": "1",
                     "stage_id": ref(
                         "ecrm_addon.ecrm_case_stage_in_progress" if answered else "ecrm_addon.ecrm_case_stage_new"
                     ).id,
                 }
-                for _key, subject, channel, _share, answered in sla_cases
+                for _key, subject, channel, _share, answered, is_question in sla_cases
             ]
         )
-        for case, (_key, _subject, _channel, share, answered) in zip(cases, sla_cases, strict=True):
+        for case, (_key, _subject, _channel, share, answered, _question) in zip(cases, sla_cases, strict=True):
             policy = case.policy_id.sudo()
             if not policy or not share:
                 continue

@@ -62,6 +62,7 @@ class TestDemoStory(TransactionCase):
         self._assert_languages_and_users()
         self._assert_shop_history(company)
         self._assert_cases(company)
+        self._assert_routing(company)
         self._assert_pressure(company)
         self._assert_customers(company)
 
@@ -140,6 +141,21 @@ class TestDemoStory(TransactionCase):
         solved = mine.filtered("is_closed")
         rating = self.env["rating.rating"].search([("res_model", "=", "ecrm.case"), ("res_id", "in", solved.ids)])
         self.assertTrue(rating and not rating.consumed, "a rating request to answer")
+
+    def _assert_routing(self, company):
+        """The cases were routed as they were created: most open ones went to
+        the service team's members in turn, the questions (no rule) wait unassigned."""
+        team = self.env.ref("ecrm_addon.demo_routing_rule_returns").team_id
+        self.assertEqual(team.ecrm_assignment, "round_robin")
+        staff = self.env.ref("ecrm_addon.demo_user_agent") | self.env.ref("ecrm_addon.demo_user_manager")
+        self.assertTrue(staff <= team.member_ids)
+        open_cases = self.env["ecrm.case"].search([("company_id", "=", company.id), ("is_closed", "=", False)])
+        routed = open_cases.filtered(lambda c: c.team_id == team and c.user_id in team.member_ids)
+        self.assertGreater(len(routed), len(open_cases) / 2, "most open cases routed to the team's members")
+        self.assertTrue(staff <= routed.user_id, "the agent and the manager in turn")
+        unassigned = open_cases.filtered(lambda c: not c.user_id)
+        self.assertTrue(unassigned, "cases left for the Overview's Unassigned tile")
+        self.assertIn(self.env.ref("ecrm_addon.ecrm_case_category_information"), unassigned.category_id)
 
     def _assert_pressure(self, company):
         self.assertTrue(self.env.ref("ecrm_addon.ecrm_pressure_rule_email_default").active)
