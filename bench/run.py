@@ -38,8 +38,7 @@ if str(HERE) not in sys.path:
 import benchlib  # noqa: E402  (bench/ is not a package)
 
 # section name -> module of bench/. "api" is the API case intake (cases/s with
-# two workers), written as bench/load.py on another branch: the runner runs it
-# when the module is there and reports "not available" otherwise.
+# two workers, bench/load.py).
 SECTIONS = {
     "rfm": "rfm",
     "clv": "clv",
