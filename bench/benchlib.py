@@ -325,3 +325,21 @@ def markdown_table(rows, header=("Measure", "Result")):
         cells += [""] * (len(header) - len(cells))
         lines.append(f"| {' | '.join(cells)} |")
     return "\n".join(lines)
+
+
+def vacuum(dbname, tables):
+    """VACUUM ANALYZE outside any transaction (own autocommit connection)."""
+    import psycopg2
+
+    from odoo.sql_db import connection_info_for
+    from odoo.tools import SQL
+
+    _name, info = connection_info_for(dbname)
+    conn = psycopg2.connect(**info)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            for table in tables:
+                cursor.execute(SQL("VACUUM ANALYZE %s", SQL.identifier(table)).code)
+    finally:
+        conn.close()

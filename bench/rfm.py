@@ -15,7 +15,7 @@ import statistics
 import time
 from datetime import timedelta
 
-from benchlib import peak_memory
+from benchlib import peak_memory, vacuum
 
 from odoo import fields
 from odoo.addons.ecrm_addon.tools.scoring import tie_aware_scores
@@ -23,23 +23,6 @@ from odoo.tools import SQL
 
 TARGETS = {"refresh_over_floor_max": 4.0, "idiom_over_refresh_min": 100.0}
 DAY_REF = "bench-day"  # ``ref`` of the invoices this section adds
-
-
-def _vacuum(dbname, tables):
-    """VACUUM ANALYZE outside any transaction (own autocommit connection)."""
-    import psycopg2
-
-    from odoo.sql_db import connection_info_for
-
-    _name, info = connection_info_for(dbname)
-    conn = psycopg2.connect(**info)
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            for table in tables:
-                cursor.execute(SQL("VACUUM ANALYZE %s", SQL.identifier(table)).code)
-    finally:
-        conn.close()
 
 
 def _add_a_day_of_invoices(cr, company, day):
@@ -175,7 +158,7 @@ def run(env, options):  # noqa: PLR0915
     for table in ("ecrm_rfm_score", "ecrm_rfm_snapshot", "ecrm_rfm_migration"):
         cr.execute(SQL("DELETE FROM %s WHERE company_id = %s", SQL.identifier(table), company.id))
     cr.commit()
-    _vacuum(cr.dbname, ["ecrm_rfm_score", "ecrm_rfm_snapshot"])
+    vacuum(cr.dbname, ["ecrm_rfm_score", "ecrm_rfm_snapshot"])
     t0 = time.perf_counter()
     Score._rfm_refresh_company(company, full=True)
     cr.commit()
@@ -190,7 +173,7 @@ def run(env, options):  # noqa: PLR0915
         added = _add_a_day_of_invoices(cr, company, day)
         company.ecrm_rfm_date = day
         cr.commit()
-        _vacuum(cr.dbname, ["ecrm_rfm_score", "ecrm_rfm_touched", "account_move"])
+        vacuum(cr.dbname, ["ecrm_rfm_score", "ecrm_rfm_touched", "account_move"])
         cr.execute("SELECT count(DISTINCT partner_id) FROM ecrm_rfm_touched WHERE company_id = %s", [company.id])
         touched = cr.fetchone()[0]
         cr.execute("SAVEPOINT bench_full")

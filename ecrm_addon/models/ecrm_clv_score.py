@@ -32,17 +32,21 @@ CLV_SCORE_FIELDS = {
 }
 # Rows per write-back statement: bounds the statement's size and memory.
 CLV_WRITE_BATCH = 100000
-# Columns of ecrm_clv_score written by each run -> their PostgreSQL type.
+# Columns of ecrm_clv_score written by each run -> the PostgreSQL type of
+# their array, and for decimal figures the digits they are rounded to (None:
+# the currency's). Decimal figures travel as whole numbers of their last digit
+# (scaled back by the statement): formatting 100k floats as text costs more
+# than the statement that writes them.
 CLV_WRITE_COLUMNS = {
-    "frequency": "int4",
-    "recency_days": "int4",
-    "age_days": "int4",
-    "past_value": "numeric",
-    "p_alive": "float8",
-    "expected_purchases": "float8",
-    "expected_value": "numeric",
-    "churn_risk": "varchar",
-    "high_value": "bool",
+    "frequency": ("int4", 0),
+    "recency_days": ("int4", 0),
+    "age_days": ("int4", 0),
+    "past_value": ("int8", None),
+    "p_alive": ("int8", 6),
+    "expected_purchases": ("int8", 4),
+    "expected_value": ("int8", None),
+    "churn_risk": ("varchar", 0),
+    "high_value": ("bool", 0),
 }
 # Bumped when the stored inputs change shape: the next run then computes them all again.
 CLV_ENGINE_VERSION = 1
@@ -362,8 +366,15 @@ class EcrmClvScore(models.Model):
         if not len(frequency):
             vals.update(state="failed", health=_("No purchase in the calibration period: there is nothing to fit."))
             return vals, None, None
+        # The search starts from the company's latest fitted parameters: a day's
+        # documents hardly move the optimum, which is then reached in a few steps.
+        latest = self.env["ecrm.clv.fit"].search(
+            [("company_id", "=", company.id), ("params_fit_id", "=", False), ("bgnbd_r", ">", 0)], limit=1
+        )
+        bgnbd_start = latest and clv.BgNbdParams(latest.bgnbd_r, latest.bgnbd_alpha, latest.bgnbd_a, latest.bgnbd_b)
+        gamma_gamma_start = latest.gg_q > 1 and clv.GammaGammaParams(latest.gg_p, latest.gg_q, latest.gg_v)
         try:
-            bgnbd = clv.fit_bgnbd(frequency, recency, age)
+            bgnbd = clv.fit_bgnbd(frequency, recency, age, start=bgnbd_start or None)
             # the figures below must be computable with these parameters
             clv.expected_purchases(bgnbd, CLV_VALUE_DAYS, frequency[:1], recency[:1], age[:1])
         except ValueError as error:
@@ -395,7 +406,11 @@ class EcrmClvScore(models.Model):
             if vals["state"] == "ok":
                 vals["state"] = "warning"
         try:
-            gamma_gamma = clv.fit_gamma_gamma(np.where(monetary > 0, frequency, 0), np.maximum(monetary, 0))
+            gamma_gamma = clv.fit_gamma_gamma(
+                np.where(monetary > 0, frequency, 0),
+                np.maximum(monetary, 0),
+                start=gamma_gamma_start or None,
+            )
             if gamma_gamma.q <= 1:
                 raise ValueError(f"q = {gamma_gamma.q} is at most 1: the mean purchase value is infinite")
         except ValueError as error:
@@ -441,38 +456,57 @@ class EcrmClvScore(models.Model):
         if margins is not None:
             spend = spend * margins
         expected_value = np.round(purchases_year * spend, company.currency_id.decimal_places)
-        return np.atleast_1d(p_alive), np.atleast_1d(purchases), np.atleast_1d(expected_value)
+        figures = np.atleast_1d(p_alive), np.atleast_1d(purchases), np.atleast_1d(expected_value)
+        if not all(np.all(np.isfinite(figure)) for figure in figures):
+            raise ValueError("the parameters give figures that are not finite numbers")
+        return figures
 
     @api.model
     def _clv_write(self, company, reference, partner_ids, columns, then=None):
         """Write the figures of the company's customers: ``columns`` maps each
         field of ``CLV_WRITE_COLUMNS`` to a numpy array along ``partner_ids``
-        (not empty). One statement per batch of ``CLV_WRITE_BATCH`` customers
-        updates their rows from the arrays (``UPDATE ... FROM unnest(...)``, in
-        place: no indexed column changes) and inserts the missing ones; the
-        first also deletes the rows of the customers who left the calibration
-        period. ``then``: SQL run with the first statement. The arrays travel
-        as PostgreSQL array literals."""
+        (not empty), decimal figures unrounded. One statement per batch of
+        ``CLV_WRITE_BATCH`` customers updates their rows from the arrays
+        (``UPDATE ... FROM unnest(...)``, in place: no indexed column changes)
+        and inserts the missing ones; the first also deletes the rows of the
+        customers no longer in the inputs (they left the calibration period).
+        ``then``: SQL run with the first statement. The arrays travel as
+        PostgreSQL array literals."""
         names = list(CLV_WRITE_COLUMNS)
+        currency_digits = company.currency_id.decimal_places
+        values, selected = {}, []
+        for name in names:
+            pg_type, digits = CLV_WRITE_COLUMNS[name]
+            digits = currency_digits if digits is None else digits
+            if pg_type == "int8":
+                values[name] = np.rint(columns[name] * 10.0**digits).astype(np.int64)
+                selected.append(
+                    SQL("n.%s * %s AS %s", SQL.identifier(name), SQL(f"1e-{digits}::numeric"), SQL.identifier(name))
+                )
+            else:
+                values[name] = columns[name]
+                selected.append(SQL.identifier("n", name))
         for begin in range(0, len(partner_ids), CLV_WRITE_BATCH):
             end = begin + CLV_WRITE_BATCH
             arrays = SQL(", ").join(
-                SQL("%s::%s[]", _pg_array(columns[name][begin:end].tolist()), SQL(CLV_WRITE_COLUMNS[name]))
+                SQL("%s::%s[]", _pg_array(values[name][begin:end].tolist()), SQL(CLV_WRITE_COLUMNS[name][0]))
                 for name in names
             )
             gone = SQL(
                 """gone AS (
-                       DELETE FROM ecrm_clv_score
-                        WHERE company_id = %s AND partner_id <> ALL(%s::int4[])
+                       DELETE FROM ecrm_clv_score s
+                        WHERE s.company_id = %(company)s
+                          AND NOT EXISTS (SELECT 1 FROM %(inputs)s i
+                                           WHERE i.company_id = s.company_id AND i.partner_id = s.partner_id)
                    ),""",
-                company.id,
-                _pg_array(partner_ids),
+                company=company.id,
+                inputs=SQL.identifier(CLV_INPUT_TABLE),
             )
             self.env.cr.execute(
                 SQL(
                     """
                     WITH new AS MATERIALIZED (
-                        SELECT n.*, r.segment_id
+                        SELECT n.partner_id, r.segment_id, %(selected)s
                           FROM unnest(%(partners)s::int4[], %(arrays)s) AS n(partner_id, %(names)s)
                           LEFT JOIN ecrm_rfm_score r ON r.partner_id = n.partner_id AND r.company_id = %(company)s
                     ),
@@ -492,6 +526,7 @@ class EcrmClvScore(models.Model):
                     """,
                     partners=_pg_array(partner_ids[begin:end]),
                     arrays=arrays,
+                    selected=SQL(", ").join(selected),
                     names=SQL(", ").join(SQL.identifier(name) for name in names),
                     new_names=SQL(", ").join(SQL.identifier("new", name) for name in names),
                     assign=SQL(", ").join(
@@ -592,9 +627,9 @@ class EcrmClvScore(models.Model):
                 "frequency": frequency.astype(int),
                 "recency_days": recency.astype(int),
                 "age_days": age.astype(int),
-                "past_value": np.round(value, company.currency_id.decimal_places),
-                "p_alive": np.round(p_alive, 6),
-                "expected_purchases": np.round(purchases, 4),
+                "past_value": value,
+                "p_alive": p_alive,
+                "expected_purchases": purchases,
                 "expected_value": expected_value,
                 "churn_risk": churn,
                 "high_value": np.where(high_value, "t", "f"),

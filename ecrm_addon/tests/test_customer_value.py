@@ -112,6 +112,18 @@ class ClvCase(AccountTestInvoicingCommon):
         rows = self.env["ecrm.clv.score"].search([("company_id", "=", company.id)])
         return {row.partner_id: row for row in rows}
 
+    def assertSameFigures(self, rows, expected):
+        """The same rows of figures, floats up to the optimiser's precision:
+        each fit starts from the latest parameters, and a search started
+        elsewhere stops within about 1e-6 of the same optimum."""
+        self.assertEqual(len(rows), len(expected))
+        for row, expected_row in zip(rows, expected, strict=True):
+            for value, expected_value in zip(row, expected_row, strict=True):
+                if isinstance(expected_value, float):
+                    self.assertAlmostEqual(value, expected_value, delta=1e-4 * max(1.0, abs(expected_value)), msg=row)
+                else:
+                    self.assertEqual(value, expected_value, row)
+
     def _latest_fit(self, company=None):
         return self.env["ecrm.clv.fit"].search([("company_id", "=", (company or self.company).id)], limit=1)
 
@@ -273,6 +285,25 @@ class TestCustomerValue(ClvCase):
         row = rows[self.p["refund"]]
         self.assertAlmostEqual(row.p_alive, clv.p_alive(bgnbd, row.frequency, row.recency_days, row.age_days), places=5)
 
+    def test_a_run_starts_its_fit_from_the_latest_fitted_parameters(self):
+        good = self._latest_fit()
+        with (
+            patch.object(ecrm_clv_score.clv, "fit_bgnbd", wraps=clv.fit_bgnbd) as fit_bgnbd,
+            patch.object(ecrm_clv_score.clv, "fit_gamma_gamma", wraps=clv.fit_gamma_gamma) as fit_gamma_gamma,
+        ):
+            self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
+        self.assertEqual(
+            fit_bgnbd.call_args.kwargs["start"],
+            clv.BgNbdParams(good.bgnbd_r, good.bgnbd_alpha, good.bgnbd_a, good.bgnbd_b),
+        )
+        self.assertEqual(
+            fit_gamma_gamma.call_args.kwargs["start"], clv.GammaGammaParams(good.gg_p, good.gg_q, good.gg_v)
+        )
+        again = self._latest_fit()
+        self.assertNotEqual(again, good)
+        for name in ("bgnbd_r", "bgnbd_alpha", "bgnbd_a", "bgnbd_b", "gg_p", "gg_q", "gg_v"):
+            self.assertAlmostEqual(again[name] / good[name], 1, places=4, msg=name)  # the same optimum
+
     def test_customer_who_left_the_calibration_period_loses_its_row(self):
         self.company.ecrm_clv_calibration_days = 365
         self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company)
@@ -309,7 +340,7 @@ class TestCustomerValue(ClvCase):
         self.assertEqual(row.p_alive, 0)  # in the ORM cache
         with patch.object(ecrm_clv_score, "CLV_WRITE_BATCH", 7):
             self.env["ecrm.clv.score"].sudo()._clv_refresh_company(self.company)
-        self.assertEqual(stored(), one_statement)
+        self.assertSameFigures(stored(), one_statement)
         self.assertGreater(row.p_alive, 0.8)  # the cache was invalidated
 
     def test_users_read_managers_configure_others_get_nothing(self):
@@ -435,7 +466,9 @@ class TestCustomerValueIncremental(ClvCase):
         self.assertNotIn(gone.id, [row[0] for row in daily[0]])
 
         self.env["ecrm.rfm.score"]._rfm_refresh_company(self.company, full=True)  # "Recompute now"
-        self.assertEqual(self._figures(), daily)
+        rows, params = self._figures()
+        self.assertSameFigures(rows, daily[0])
+        self.assertSameFigures([params], [daily[1]])
         self.assertEqual(self._stored_inputs(), inputs)
 
 

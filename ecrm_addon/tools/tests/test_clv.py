@@ -356,3 +356,46 @@ def test_expected_spend_lies_between_the_population_mean_and_the_own_mean(params
     spend = clv.expected_spend(params, x, m)
     low, high = sorted((population, m if x else population))
     assert low * (1 - 1e-12) <= spend <= high * (1 + 1e-12)
+
+
+def _counting(monkeypatch, name):
+    calls = []
+    original = getattr(clv, name)
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(clv, name, counted)
+    return calls
+
+
+def test_a_fit_started_from_an_earlier_one_finds_the_same_optimum_in_fewer_steps(
+    monkeypatch, cdnow_bgnbd, cdnow_gamma_gamma
+):
+    # The daily run starts from yesterday's parameters: the data of one day
+    # later, here the same customers a week older.
+    cold_calls = _counting(monkeypatch, "_bgnbd_total")
+    cold = clv.fit_bgnbd(FREQUENCY, RECENCY, T + 1)
+    warm_calls = _counting(monkeypatch, "_bgnbd_total")
+    warm = clv.fit_bgnbd(FREQUENCY, RECENCY, T + 1, start=cdnow_bgnbd)
+    for name in ("r", "alpha", "a", "b", "log_likelihood"):
+        assert getattr(warm, name) == pytest.approx(getattr(cold, name), rel=1e-4), name
+    assert len(warm_calls) < len(cold_calls)
+    gg_cold_calls = _counting(monkeypatch, "_gamma_gamma_total")
+    gg_cold = clv.fit_gamma_gamma(FREQUENCY, MONETARY * 1.01)
+    gg_warm_calls = _counting(monkeypatch, "_gamma_gamma_total")
+    gg_warm = clv.fit_gamma_gamma(FREQUENCY, MONETARY * 1.01, start=cdnow_gamma_gamma)
+    for name in ("p", "q", "v", "log_likelihood"):
+        assert getattr(gg_warm, name) == pytest.approx(getattr(gg_cold, name), rel=1e-4), name
+    assert len(gg_warm_calls) < len(gg_cold_calls)
+
+
+@pytest.mark.parametrize(
+    "start",
+    [BgNbdParams(r=0.0, alpha=1.0, a=1.0, b=1.0), BgNbdParams(r=float("nan"), alpha=1.0, a=1.0, b=1.0), None],
+)
+def test_a_start_outside_the_parameter_space_falls_back_to_the_default(cdnow_bgnbd, start):
+    fitted = clv.fit_bgnbd(FREQUENCY, RECENCY, T, start=start)
+    assert fitted.r == pytest.approx(cdnow_bgnbd.r, rel=1e-6)
+    assert fitted.log_likelihood == pytest.approx(cdnow_bgnbd.log_likelihood, rel=1e-9)
