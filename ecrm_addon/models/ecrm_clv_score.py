@@ -89,6 +89,23 @@ def _copy_binary(columns):
     return _COPY_HEADER + rows.tobytes() + _COPY_TRAILER
 
 
+def _copy_out(cr, query, kinds):
+    """The rows of ``query`` (columns of the big-endian numpy types ``kinds``,
+    fixed-width, never null) as one numpy array per column, read by a binary
+    COPY: fetching 100k rows as Python tuples costs more than the query."""
+    buffer = io.BytesIO()
+    cr.copy_expert(f"COPY ({cr.mogrify(query.code, query.params).decode()}) TO STDOUT WITH (FORMAT binary)", buffer)
+    data = buffer.getbuffer()
+    dtype = [("fields", ">i2")]
+    for index, kind in enumerate(kinds):
+        dtype += [(f"size{index}", ">i4"), (f"value{index}", kind)]
+    count, rest = divmod(len(data) - len(_COPY_HEADER) - len(_COPY_TRAILER), np.dtype(dtype).itemsize)
+    rows = np.frombuffer(data, dtype=dtype, count=count, offset=len(_COPY_HEADER))
+    if rest or any(np.any(rows[f"size{index}"] != np.dtype(kind).itemsize) for index, kind in enumerate(kinds)):
+        raise ValueError("the query returned a null or a value of another type than expected")
+    return [rows[f"value{index}"].astype(kind.replace(">", "=")) for index, kind in enumerate(kinds)]
+
+
 class EcrmClvScore(models.Model):
     """The customer value figures of one customer in one company: every
     customer with a purchase in the calibration period (longer than the RFM
@@ -583,29 +600,33 @@ class EcrmClvScore(models.Model):
                           set_config('ecrm.clv_hashagg', current_setting('enable_hashagg'), true);
                    SET LOCAL jit = off;
                    SET LOCAL enable_hashagg = off;
-                   %(update)s;
-                   SELECT partner_id, purchase_days - 1, last_date - first_date, %(end)s::date - first_date,
+                   %(update)s""",
+                update=self._clv_update_inputs_sql(company, start, reference, full=full),
+            )
+        )
+        company.invalidate_recordset(["ecrm_clv_inputs_date", "ecrm_clv_inputs_key"])
+        inputs = _copy_out(
+            cr,
+            SQL(
+                """SELECT partner_id, purchase_days - 1, last_date - first_date, %(end)s::date - first_date,
                           value::float8, first_value::float8
                      FROM %(inputs)s
                     WHERE company_id = %(company)s
                     ORDER BY partner_id""",
-                update=self._clv_update_inputs_sql(company, start, reference, full=full),
                 inputs=SQL.identifier(CLV_INPUT_TABLE),
                 company=company.id,
                 end=reference + timedelta(days=1),
-            )
+            ),
+            [">i4", ">i4", ">i4", ">i4", ">f8", ">f8"],
         )
-        rows = cr.fetchall()
-        company.invalidate_recordset(["ecrm_clv_inputs_date", "ecrm_clv_inputs_key"])
-        partner_ids = [row[0] for row in rows]
-        figures = np.array([row[1:] for row in rows], dtype=float).reshape(len(rows), 5)
-        frequency, recency, age, value, first_value = figures.T
+        partner_ids = inputs[0].tolist()
+        frequency, recency, age, value, first_value = (column.astype(float) for column in inputs[1:])
         with np.errstate(divide="ignore", invalid="ignore"):
             monetary = np.where(frequency > 0, (value - first_value) / np.maximum(frequency, 1), 0.0)
         fit_vals, bgnbd, gamma_gamma = self._clv_fit(company, frequency, recency, age, monetary)
         Fit = self.env["ecrm.clv.fit"]
         fit_vals.update(company_id=company.id, date=reference, calibration_days=company.ecrm_clv_calibration_days)
-        if bgnbd is None and len(rows):
+        if bgnbd is None and partner_ids:
             previous = Fit.search([("company_id", "=", company.id), ("state", "!=", "failed")], limit=1)
             if previous:
                 bgnbd = clv.BgNbdParams(previous.bgnbd_r, previous.bgnbd_alpha, previous.bgnbd_a, previous.bgnbd_b)
