@@ -304,7 +304,8 @@ class EcrmClvScore(models.Model):
         first run, other settings and a reference date moved back or too far
         ahead aggregate the whole period. Both give the same rows: each
         customer's row depends only on its own documents of the period.
-        They also record the date and settings of the inputs on the company."""
+        They also delete the figures (ecrm_clv_score) of the customers whose
+        inputs went, and record the date and settings of the inputs on the company."""
         bands = None if full else self._clv_incremental_bands(company, reference)
         inputs = SQL.identifier(CLV_INPUT_TABLE)
         touched = SQL.identifier(CLV_TOUCHED_TABLE)
@@ -314,7 +315,11 @@ class EcrmClvScore(models.Model):
                 """
                     DELETE FROM %(inputs)s WHERE company_id = %(company)s;
                     DELETE FROM %(touched)s WHERE company_id = %(company)s;
-                    INSERT INTO %(inputs)s (%(columns)s) SELECT %(company)s, days.* FROM (%(days)s) days
+                    INSERT INTO %(inputs)s (%(columns)s) SELECT %(company)s, days.* FROM (%(days)s) days;
+                    DELETE FROM ecrm_clv_score s
+                     WHERE s.company_id = %(company)s
+                       AND NOT EXISTS (SELECT 1 FROM %(inputs)s i
+                                        WHERE i.company_id = s.company_id AND i.partner_id = s.partner_id)
                     """,
                 inputs=inputs,
                 touched=touched,
@@ -355,11 +360,17 @@ class EcrmClvScore(models.Model):
                          WHERE (i.first_date, i.last_date, i.purchase_days, i.value, i.first_value)
                                IS DISTINCT FROM (EXCLUDED.first_date, EXCLUDED.last_date, EXCLUDED.purchase_days,
                                                  EXCLUDED.value, EXCLUDED.first_value)
+                    ),
+                    removed AS (
+                        DELETE FROM %(inputs)s i
+                         WHERE i.company_id = %(company)s
+                           AND i.partner_id IN (SELECT partner_id FROM affected)
+                           AND NOT EXISTS (SELECT 1 FROM fresh WHERE fresh.partner_id = i.partner_id)
+                        RETURNING i.partner_id
                     )
-                    DELETE FROM %(inputs)s i
-                     WHERE i.company_id = %(company)s
-                       AND i.partner_id IN (SELECT partner_id FROM affected)
-                       AND NOT EXISTS (SELECT 1 FROM fresh WHERE fresh.partner_id = i.partner_id)
+                    -- the customers who left the period lose their figures
+                    DELETE FROM ecrm_clv_score s
+                     WHERE s.company_id = %(company)s AND s.partner_id IN (SELECT partner_id FROM removed)
                     """,
                 inputs=inputs,
                 touched=touched,
@@ -500,10 +511,10 @@ class EcrmClvScore(models.Model):
         (not empty), decimal figures unrounded, churn risks as their index in
         ``CHURN_RISKS``. The figures are copied (binary COPY, in batches of
         ``CLV_WRITE_BATCH``) into the session's staging table, then one
-        statement updates the rows in place (no indexed column changes),
-        inserts the missing ones and deletes the rows of the customers no
-        longer in the inputs (they left the calibration period). ``then``: SQL
-        run with that statement."""
+        statement updates the rows in place (no indexed column changes) and
+        inserts the missing ones. (The rows of the customers who left the
+        calibration period go with their inputs, in
+        ``_clv_update_inputs_sql``.) ``then``: SQL run with that statement."""
         cr = self.env.cr
         names = list(CLV_WRITE_COLUMNS)
         stage = SQL.identifier(CLV_STAGE_TABLE)
@@ -542,13 +553,7 @@ class EcrmClvScore(models.Model):
         cr.execute(
             SQL(
                 """
-                WITH gone AS (
-                    DELETE FROM ecrm_clv_score s
-                     WHERE s.company_id = %(company)s
-                       AND NOT EXISTS (SELECT 1 FROM %(inputs)s i
-                                        WHERE i.company_id = s.company_id AND i.partner_id = s.partner_id)
-                ),
-                updated AS (
+                WITH updated AS (
                     UPDATE ecrm_clv_score s
                        SET date = %(reference)s, segment_id = r.segment_id, %(assign)s
                       FROM %(stage)s t
@@ -566,7 +571,6 @@ class EcrmClvScore(models.Model):
                 """,
                 staged=SQL(", ").join(column for _name, column in staged),
                 stage=stage,
-                inputs=SQL.identifier(CLV_INPUT_TABLE),
                 names=SQL(", ").join(SQL.identifier(name) for name in names),
                 assign=SQL(", ").join(SQL("%s = %s", SQL.identifier(name), column) for name, column in staged),
                 then=then if then is not None else SQL(),
@@ -580,9 +584,9 @@ class EcrmClvScore(models.Model):
         """Fit the models on the company's purchases of the calibration period
         and rewrite every customer's figures: the inputs brought up to date
         (``_clv_update_inputs_sql``: only the customers whose documents changed,
-        unless ``full``) and read, one fit, numpy scoring, one statement per
-        batch of customers out (see ``_clv_write``; rows of customers who left
-        the period deleted). A failed fit scores with the company's latest
+        unless ``full``; the figures of customers who left the period deleted)
+        and read by a binary COPY, one fit, numpy scoring, one binary COPY and
+        one statement out (see ``_clv_write``). A failed fit scores with the company's latest
         working parameters, or leaves no figures; it never fails the RFM run.
         Returns the ecrm.clv.fit record."""
         started = time.perf_counter()
