@@ -269,6 +269,7 @@ TARGET_SPECS = [
         "one set-based query per batch",
         "filter_queries",
     ),
+    ("pressure", "#20", "pressure filter / floor", "filter_over_floor", "<= 1.5x", "filter_over_floor"),
     (
         "escalation",
         "#6",

@@ -1,27 +1,20 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from collections import namedtuple
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..tools.pressure import strictest
+from ..tools.pressure import Verdicts
 from .ecrm_interaction import CATEGORIES
+from .res_partner_preference import preference_set_sql
 from .res_partner_pressure import DEFAULT_HALF_LIFE_DAYS, pressure_horizon_sql, pressure_sql
 
 # Categories a rule may limit. Transactional and service messages (order
 # confirmation, invoice, case replies) are never blocked.
 BLOCKABLE_CATEGORIES = ("marketing", "sales")
 
-# What the engine says about one recipient key: the commercial partners it
-# resolves to; the strictest rule blocking it now (id and the moment it frees),
-# both False when nothing blocks; and ``limits``: ``{partner_id: (capacity,
-# blocked_until, sequence, rule_id)}``, how many more messages each customer
-# with a rule may receive now and the strictest rule once they are sent
-# (``tools.pressure.allocate`` shares them among the records of a batch).
-Verdict = namedtuple("Verdict", ["partner_ids", "rule_id", "blocked_until", "limits"])
 
 # The customer's own limits (preference centre): the channels that have them,
 # their window, and the shipped rule that names them in traces and reports.
@@ -199,16 +192,18 @@ class EcrmPressureRule(models.Model):
         Give either ``partner_ids`` (commercial partners, used as keys) or
         ``keys`` (normalised emails for email, E.164 numbers for sms/phone).
         Returns ``{key: Verdict(partner_ids, rule_id, blocked_until, limits)}``
-        for every key that resolves to at least one customer; ``rule_id`` is
-        False when no rule blocks now. A key resolving to several customers is
+        (a ``tools.pressure.Verdicts`` mapping, which also holds the batch's
+        ``partners`` and ``limits`` with no object per key) for every key that
+        resolves to at least one customer; ``rule_id`` is False when no rule
+        blocks now. A key resolving to several customers is
         blocked when one of them is (by the rule that blocks longest).
         ``limits`` tells how many more messages each customer may receive now
-        (see ``Verdict``). Transactional and service messages are never blocked.
+        (see ``tools.pressure.Verdict``). Transactional and service messages are never blocked.
         """
         now = now or fields.Datetime.now()
         keys = [key for key in keys or () if key]
         if not (partner_ids or keys):
-            return {}
+            return Verdicts(())
         if partner_ids:
             targets = SQL(
                 "SELECT DISTINCT pid AS key, pid AS partner_id FROM unnest(%s::int[]) AS pid",
@@ -265,33 +260,10 @@ class EcrmPressureRule(models.Model):
 
     @api.model
     def _ecrm_verdicts(self, rows):
-        """``{key: Verdict}`` from the rows of ``_ecrm_check_sql``."""
-        result, blocking = {}, {}
-        personal_rule_id = None
-        for key, partner_id, capacity, blocked_until, sequence, row_rule_id in rows:
-            verdict = result.get(key)
-            if verdict is None:
-                verdict = result[key] = Verdict([partner_id], False, False, {})
-            else:
-                verdict.partner_ids.append(partner_id)
-            if capacity is None:
-                continue
-            rule_id = row_rule_id
-            if rule_id is None:
-                # the customer's own limit: named by the shipped rule (read only when one applies)
-                if personal_rule_id is None:
-                    personal_rule_id = self._ecrm_personal_rule().id
-                rule_id = personal_rule_id
-            verdict.limits[partner_id] = (capacity, blocked_until, sequence, rule_id)
-            if not capacity:
-                # a key reaching several customers: the strictest rule blocking one of them
-                blocking[key] = strictest([(blocked_until, sequence, rule_id), blocking.get(key, (None,))])
-        for key, (blocked_until, _sequence, rule_id) in blocking.items():
-            result[key] = result[key]._replace(rule_id=rule_id, blocked_until=blocked_until)
-        for verdict in result.values():
-            if len(verdict.partner_ids) > 1:
-                verdict.partner_ids.sort()
-        return result
+        """``{key: Verdict}`` from the rows of ``_ecrm_check_sql`` (``tools.pressure.Verdicts``:
+        each verdict is built when it is read)."""
+        # the customer's own limit: named by the shipped rule (read only when one applies)
+        return Verdicts(rows, lambda: self._ecrm_personal_rule().id)
 
     @api.model
     def _ecrm_audience_sql(self, company, channel):
@@ -409,48 +381,44 @@ class EcrmPressureRule(models.Model):
         # (and only the customers who set one), no audience without an
         # "unresponsive only" rule.
         if weight is not None:
+            # one more index range per customer, as the profile reads it
             pressure = SQL(
-                """, pressure AS MATERIALIZED (
-                   SELECT c.partner_id, %(pressure)s AS pressure
-                     FROM customers c
-                     JOIN ecrm_interaction i
-                       ON i.commercial_partner_id = c.partner_id
+                """LEFT JOIN LATERAL (
+                   SELECT %(pressure)s AS pressure
+                     FROM ecrm_interaction i
+                    WHERE i.commercial_partner_id = c.partner_id
                       AND i.company_id = %(company)s
                       AND i.direction = 'outbound'
-                      AND %(horizon)s
-                    GROUP BY c.partner_id)""",
+                      AND %(horizon)s) pr ON TRUE""",
                 pressure=pressure_sql("i", now_sql, half_life),
                 horizon=pressure_horizon_sql("i", now_sql, half_life),
                 company=company.id,
             )
-            pressure_join = SQL("LEFT JOIN pressure pr ON pr.partner_id = b.partner_id")
             pressure_value = SQL("COALESCE(pr.pressure, 0.0)")
         else:
-            pressure = pressure_join = SQL()
+            pressure = SQL()
             pressure_value = SQL("0.0::float")
         if personal_channel:
             preference = self.env["res.partner"]._ecrm_preference_fields(personal_channel)
             off = SQL("rp.%s", SQL.identifier(preference[1])) if len(preference) > 1 else SQL("FALSE")
-            # only the contacts with a limit: a customer without one has no row
+            # only the contacts with a limit (a small partial index): a customer without one has no row
             personal = SQL(
                 """, personal AS MATERIALIZED (
                    SELECT rp.commercial_partner_id AS partner_id,
                           min(CASE WHEN %(off)s THEN 0 ELSE NULLIF(rp.%(cap)s, 0) END) AS cap
                      FROM res_partner rp
                     WHERE rp.commercial_partner_id IN (SELECT partner_id FROM customers)
-                      AND (%(off)s OR NULLIF(rp.%(cap)s, 0) IS NOT NULL)
+                      AND %(has_limit)s
                     GROUP BY rp.commercial_partner_id)""",
                 off=off,
                 cap=SQL.identifier(preference[0]),
+                has_limit=preference_set_sql(personal_channel, "rp"),
             )
-            personal_pairs = SQL(
-                """UNION ALL
-                   SELECT pc.partner_id, r.idx, pc.cap, pc.cap = 0
-                     FROM personal pc
-                     JOIN rules r ON r.personal"""
-            )
+            personal_join = SQL("LEFT JOIN personal pc ON r.personal AND pc.partner_id = c.partner_id")
+            personal_cap = SQL("pc.cap")
         else:
-            personal = personal_pairs = SQL()
+            personal = personal_join = SQL()
+            personal_cap = SQL("NULL::int")
         audience = (
             SQL("AND %s", self._ecrm_audience_sql(company, channel))
             if any(rule.unresponsive_only for rule in rules)
@@ -469,42 +437,42 @@ class EcrmPressureRule(models.Model):
                        (SELECT pr.unresponsive_only FROM ecrm_pressure_rule pr
                          WHERE pr.id = v.column2) AS unresponsive_only
                   FROM (VALUES %(rule_rows)s) v
-            )%(personal)s%(pressure)s,
-            stats AS (
-                SELECT c.partner_id,
-                       ARRAY[%(counts)s] AS counts,
-                       ARRAY[%(oldest)s] AS oldest,
-                       ARRAY[%(gaps)s] AS gaps
+            )%(personal)s,
+            figures AS MATERIALIZED (
+                -- per customer, one index range of the log (an aggregate without
+                -- GROUP BY: one row even without touches), no join to estimate
+                SELECT c.partner_id, s.counts, s.oldest, s.gaps, %(pressure_value)s AS pressure
                   FROM customers c
-                  JOIN ecrm_interaction i
-                    ON i.company_id = %(company)s
-                   AND i.commercial_partner_id = c.partner_id
-                   AND i.category = %(category)s
-                   AND i.direction = 'outbound'
-                   AND i.date > %(since)s
-                 GROUP BY c.partner_id
+                 CROSS JOIN LATERAL (
+                    SELECT ARRAY[%(counts)s] AS counts,
+                           ARRAY[%(oldest)s] AS oldest,
+                           ARRAY[%(gaps)s] AS gaps
+                      FROM ecrm_interaction i
+                     WHERE i.company_id = %(company)s
+                       AND i.commercial_partner_id = c.partner_id
+                       AND i.category = %(category)s
+                       AND i.direction = 'outbound'
+                       AND i.date > %(since)s
+                 ) s
+                 %(pressure)s
             ),
             pairs AS MATERIALIZED (
-                SELECT b.partner_id, r.id AS rule_id, r.sequence, r.channel, b.max_count, r.period_days,
-                       r.min_interval_hours, r.window_start, r.max_pressure, b.off,
-                       %(pressure_value)s AS pressure,
-                       COALESCE(s.counts[r.idx], 0) AS cnt, s.oldest[r.idx] AS oldest, s.gaps[r.idx] AS gap_date
-                  FROM (
-                    SELECT c.partner_id, r.idx, r.max_count, FALSE AS off
-                      FROM customers c
-                      JOIN rules r
-                        ON NOT r.personal
-                       AND (r.segment_ids IS NULL
-                            OR EXISTS (SELECT 1 FROM ecrm_rfm_score rs
-                                        WHERE rs.partner_id = c.partner_id
-                                          AND rs.company_id = %(company)s
-                                          AND rs.segment_id = ANY(r.segment_ids)))
-                       %(audience)s
-                    %(personal_pairs)s
-                  ) b (partner_id, idx, max_count, off)
-                  JOIN rules r ON r.idx = b.idx
-                  LEFT JOIN stats s ON s.partner_id = b.partner_id
-                  %(pressure_join)s
+                SELECT c.partner_id, r.id AS rule_id, r.sequence, r.channel,
+                       CASE WHEN r.personal THEN %(personal_cap)s ELSE r.max_count END AS max_count,
+                       r.period_days, r.min_interval_hours, r.window_start, r.max_pressure,
+                       r.personal AND %(personal_cap)s = 0 AS off, c.pressure,
+                       c.counts[r.idx] AS cnt, c.oldest[r.idx] AS oldest, c.gaps[r.idx] AS gap_date
+                  FROM figures c
+                 CROSS JOIN rules r
+                 %(personal_join)s
+                 WHERE CASE WHEN r.personal THEN %(personal_cap)s IS NOT NULL
+                            ELSE (r.segment_ids IS NULL
+                                  OR EXISTS (SELECT 1 FROM ecrm_rfm_score rs
+                                              WHERE rs.partner_id = c.partner_id
+                                                AND rs.company_id = %(company)s
+                                                AND rs.segment_id = ANY(r.segment_ids)))
+                                 %(audience)s
+                       END
             ),
             capacities AS (
                 SELECT p.*,
@@ -587,8 +555,8 @@ class EcrmPressureRule(models.Model):
             company=company.id,
             category=category,
             audience=audience,
-            personal_pairs=personal_pairs,
-            pressure_join=pressure_join,
+            personal_join=personal_join,
+            personal_cap=personal_cap,
             pressure_value=pressure_value,
             since=since,
             now=now_sql,

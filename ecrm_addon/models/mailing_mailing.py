@@ -6,8 +6,7 @@ from datetime import MAXYEAR
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools.pressure import allocate
-from .ecrm_pressure_rule import Verdict
+from ..tools.pressure import Verdict, allocate_batch, batch_partners
 
 
 class PressureSimulation:
@@ -136,33 +135,23 @@ class MailingMailing(models.Model):
         carries those counts from earlier batches that left no trace (the
         simulation). Returns ``(blocked, partners)``: ``{res_id: Verdict}`` for
         the records a rule blocks (none when the mailing ignores pressure) and
-        ``{res_id: [commercial partner ids]}`` for every record whose address
-        belongs to a known customer.
+        ``{res_id: (commercial partner id, ...)}`` for every record whose address
+        belongs to a known customer. Only the blocked records get a ``Verdict``.
         """
         self.ensure_one()
         keys = {key for record_keys in keys_by_res_id.values() for key in record_keys if key}
         verdicts = self.env["ecrm.pressure.rule"]._ecrm_check(
             self._ecrm_pressure_company(), self._ecrm_pressure_channel(), "marketing", keys=keys, now=now
         )
-        partners, records, limits = {}, [], {}
-        for res_id, record_keys in keys_by_res_id.items():
-            record_verdicts = [verdicts[key] for key in record_keys if key in verdicts]
-            if not record_verdicts:
-                continue
-            if len(record_verdicts) == 1:
-                record_partners = record_verdicts[0].partner_ids
-            else:
-                record_partners = sorted({pid for verdict in record_verdicts for pid in verdict.partner_ids})
-            partners[res_id] = record_partners
-            records.append((res_id, record_partners))
-            for verdict in record_verdicts:
-                limits.update(verdict.limits)
+        # no object per recipient: the customers and limits as the check holds them
+        partners = batch_partners(keys_by_res_id, verdicts)
         # sudo: the override is a manager's decision; whoever sends honours it.
         if self.sudo().ecrm_ignore_pressure:
             return {}, partners
+        refused = allocate_batch(partners, verdicts.limits, verdicts.full, sent)
         blocked = {
-            res_id: Verdict(partners[res_id], rule_id, blocked_until, {})
-            for res_id, (blocked_until, _sequence, rule_id) in allocate(records, limits, sent).items()
+            res_id: Verdict(list(partners[res_id]), rule_id, blocked_until, {})
+            for res_id, (blocked_until, _sequence, rule_id) in refused.items()
         }
         return blocked, partners
 

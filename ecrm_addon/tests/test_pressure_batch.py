@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from odoo.addons.ecrm_addon.tools.pressure import rule_capacity
+from odoo.addons.ecrm_addon.tools.pressure import allocate, rule_capacity
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
@@ -119,6 +119,60 @@ class TestPressureWithinBatch(PressureBatchCase):
             self.env["ecrm.pressure.deferral"]._cron_ecrm_retry_deferred()
         self.assertEqual(len(self._sent_traces(mailing)), 2)
         self.assertEqual(sorted(deferrals.mapped("state")), ["done", "waiting"])
+
+    def test_filter_verdicts_match_reference_on_every_record(self):
+        rule = self.Rule.create({"name": "Two a month", "max_count": 2, "period_days": 30})
+        self._touch(self.alice, self.now - timedelta(hours=2))  # Alice: full
+        self._touch(self.shop, self.now - timedelta(days=3))  # the shop: one more
+        alice, bob, carol = (p.email_normalized for p in (self.alice, self.bob, self.carol))
+        buyers = self.buyers.mapped("email_normalized")
+        keys_by_res_id = {
+            1: [alice],
+            2: [buyers[0]],
+            3: [bob],
+            4: [buyers[1]],
+            5: ["nobody@nowhere.example"],
+            6: [bob, buyers[2]],
+            7: [bob],
+            8: [bob],
+            9: [carol],
+        }
+        mailing = self._partner_mailing(self.alice)
+        blocked, partners = mailing._ecrm_pressure_filter(keys_by_res_id, now=self.now)
+        self.assertEqual(sorted(blocked), [1, 4, 6, 8], "Alice full, the shop once, Bob twice")
+        self.assertEqual(set(blocked[6].partner_ids), {self.bob.id, self.shop.id})
+        self.assertEqual({verdict.rule_id for verdict in blocked.values()}, {rule.id})
+        self.assertEqual(
+            {res_id: list(pids) for res_id, pids in partners.items()},
+            {
+                1: self.alice.ids,
+                2: self.shop.ids,
+                3: self.bob.ids,
+                4: self.shop.ids,
+                6: sorted((self.bob | self.shop).ids),
+                7: self.bob.ids,
+                8: self.bob.ids,
+                9: self.carol.ids,
+            },
+        )
+        # the reference: one Verdict per key, every record through allocate
+        keys = [*buyers, alice, bob, carol]
+        verdicts = self.Rule._ecrm_check(self.company, "email", "marketing", keys=keys, now=self.now)
+        records, limits = [], {}
+        for res_id, record_keys in keys_by_res_id.items():
+            found = sorted({pid for key in record_keys if key in verdicts for pid in verdicts[key].partner_ids})
+            if found:
+                records.append((res_id, found))
+            for key in record_keys:
+                if key in verdicts:
+                    limits.update(verdicts[key].limits)
+        expected = allocate(records, limits)
+        self.assertEqual(
+            {res_id: (verdict.blocked_until, verdict.rule_id) for res_id, verdict in blocked.items()},
+            {res_id: (until, rule_id) for res_id, (until, _sequence, rule_id) in expected.items()},
+        )
+        self.assertEqual(verdicts[alice].rule_id, rule.id, "a key of a full customer names the rule")
+        self.assertFalse(verdicts[bob].rule_id)
 
     def test_engine_limits_match_reference(self):
         rules = self.Rule.create(

@@ -23,7 +23,18 @@ state the window edges once:
 """
 
 import math
+from collections import Counter, namedtuple
+from collections.abc import Mapping
 from datetime import timedelta
+from itertools import chain
+
+# What the engine says about one recipient key: the commercial partners it
+# resolves to; the strictest rule blocking it now (id and the moment it frees),
+# both False when nothing blocks; and ``limits``: ``{partner_id: (capacity,
+# blocked_until, sequence, rule_id)}``, how many more messages each customer
+# with a rule may receive now and the strictest rule once they are sent
+# (``allocate`` shares them among the records of a batch).
+Verdict = namedtuple("Verdict", ["partner_ids", "rule_id", "blocked_until", "limits"])
 
 # Touches older than this many half-lives weigh less than 0.1% of their
 # weight: the weighted pressure leaves them out so that it reads an index range.
@@ -119,3 +130,110 @@ def allocate(records, limits, sent=None):
         for pid in set(partner_ids):
             sent[pid] = sent.get(pid, 0) + 1
     return refused
+
+
+class Verdicts(Mapping):
+    """``{key: Verdict}`` of one check, each ``Verdict`` built when it is read.
+
+    ``rows``: ``(key, partner_id, capacity, blocked_until, sequence, rule_id)``
+    as the engine's statement returns them, the last four None for a customer
+    no rule applies to, ``rule_id`` None for the customer's own limit (named
+    by ``personal_rule_id()``, called once when such a row comes). A batch of
+    a mailing reads ``partners`` and ``limits`` as they are, with no object per
+    recipient: ``partners`` is ``{key: partner_id}``, or ``{key: (partner_id,
+    ...)}`` (sorted) for a key reaching several customers; ``limits``
+    ``{partner_id: (capacity, blocked_until, sequence, rule_id)}`` for the
+    customers a rule applies to; ``full`` the customers with no capacity left.
+    """
+
+    def __init__(self, rows, personal_rule_id=None):
+        partners, limits, full, shared = {}, {}, set(), set()
+        personal = None
+        for key, partner_id, capacity, blocked_until, sequence, row_rule_id in rows:
+            if key in partners:
+                known = partners[key]
+                partners[key] = (*known, partner_id) if type(known) is tuple else (known, partner_id)
+                shared.add(key)
+            else:
+                partners[key] = partner_id
+            if capacity is None:
+                continue
+            rule_id = row_rule_id
+            if rule_id is None:
+                if personal is None:
+                    personal = personal_rule_id()
+                rule_id = personal
+            limits[partner_id] = (capacity, blocked_until, sequence, rule_id)
+            if not capacity:
+                full.add(partner_id)
+        for key in shared:
+            partners[key] = tuple(sorted(partners[key]))
+        self.partners, self.limits, self.full = partners, limits, full
+
+    def partner_ids(self, key):
+        """The customers ``key`` resolves to, as a tuple (empty when none)."""
+        found = self.partners.get(key)
+        if found is None:
+            return ()
+        return found if type(found) is tuple else (found,)
+
+    def __getitem__(self, key):
+        partner_ids = list(self.partner_ids(key))
+        if not partner_ids:
+            raise KeyError(key)
+        limits = {pid: self.limits[pid] for pid in partner_ids if pid in self.limits}
+        # a key reaching several customers: the strictest rule blocking one of them
+        blocking = strictest([limit[1:] for pid, limit in limits.items() if pid in self.full])
+        rule_id, blocked_until = (blocking[2], blocking[0]) if blocking else (False, False)
+        return Verdict(partner_ids, rule_id, blocked_until, limits)
+
+    def __iter__(self):
+        return iter(self.partners)
+
+    def __len__(self):
+        return len(self.partners)
+
+    def __contains__(self, key):
+        return key in self.partners
+
+
+def batch_partners(keys_by_res_id, verdicts):
+    """``{res_id: (partner_id, ...)}`` (sorted) for the records of a batch whose
+    keys (``keys_by_res_id``: ``{res_id: [key, ...]}``) resolve to a known
+    customer in ``verdicts`` (``Verdicts``), in the batch's order."""
+    partner_of = verdicts.partners
+    result = {}
+    for res_id, record_keys in keys_by_res_id.items():
+        if len(record_keys) == 1:
+            found = partner_of.get(record_keys[0])
+            if found is not None:
+                result[res_id] = found if type(found) is tuple else (found,)
+        else:
+            found = {pid for key in record_keys for pid in verdicts.partner_ids(key)}
+            if found:
+                result[res_id] = tuple(sorted(found))
+    return result
+
+
+def allocate_batch(partners, limits, full=None, sent=None):
+    """``allocate(list(partners.items()), limits, sent)``, walking only the
+    records a limit may refuse.
+
+    ``partners``: ``{res_id: (partner_id, ...)}`` in sending order; ``full``:
+    the customers of ``limits`` with no capacity left (computed when None).
+    Without sends carried from earlier batches (``sent`` None), a record is
+    sure to be allowed when each of its customers has capacity left and no
+    other record of the batch reaches it: its sends count for no one else.
+    Only the other records go through ``allocate``, in order.
+    """
+    if sent is not None:
+        return allocate(list(partners.items()), limits, sent)
+    if full is None:
+        full = {pid for pid, limit in limits.items() if not limit[0]}
+    reached = list(chain.from_iterable(partners.values()))
+    hot = set(full)
+    if len(reached) != len(set(reached)):
+        hot.update(pid for pid, count in Counter(reached).items() if count > 1 and pid in limits)
+    if not hot:
+        return {}
+    return allocate([(res_id, pids) for res_id, pids in partners.items() if not hot.isdisjoint(pids)], limits)

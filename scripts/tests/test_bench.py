@@ -227,7 +227,12 @@ def test_targets_summary_gives_each_issue_target_its_verdict():
                 "idiom_over_refresh": False,
             },
         },
-        "pressure": {"filter_over_recipients": 18.0, "filter_queries": 4, "meets_targets": {"filter_queries": True}},
+        "pressure": {
+            "filter_over_recipients": 18.0,
+            "filter_queries": 4,
+            "filter_over_floor": 1.6,
+            "meets_targets": {"filter_queries": True, "filter_over_floor": False},
+        },
         "escalation": {"error": "boom"},
     }
     rows = {row["what"]: row for row in benchlib.targets_summary(sections)}
@@ -236,6 +241,7 @@ def test_targets_summary_gives_each_issue_target_its_verdict():
     assert rows["RFM idiom / daily run"]["verdict"] == "MISSED"
     assert rows["pressure filter / mailing's own recipient computation"]["verdict"] == "no bound"
     assert rows["pressure filter / mailing's own recipient computation"]["measured"] == 18.0
+    assert rows["pressure filter / floor"]["verdict"] == "MISSED"
     assert rows["escalation cron none due / 1k due"]["verdict"] == "not run"
     assert rows["360 form queries, biggest - small customer"]["verdict"] == "not run"
     table = dict(benchlib.targets_rows(benchlib.targets_summary(sections)))

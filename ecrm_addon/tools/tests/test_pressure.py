@@ -6,7 +6,17 @@ from datetime import datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ecrm_addon.tools.pressure import allocate, pressure_capacity, rule_blocked_until, rule_capacity, strictest
+from ecrm_addon.tools.pressure import (
+    Verdict,
+    Verdicts,
+    allocate,
+    allocate_batch,
+    batch_partners,
+    pressure_capacity,
+    rule_blocked_until,
+    rule_capacity,
+    strictest,
+)
 from ecrm_addon.tools.scoring import decayed_weight
 
 NOW = datetime(2026, 3, 1, 12, 0, 0)
@@ -126,3 +136,45 @@ def test_pressure_frees_when_decayed_to_cap_minus_one_message():
 def test_pressure_message_heavier_than_cap_never_frees_weightless_never_held():
     assert pressure_capacity(0.0, 1.5, 2.0, 10) == (0, None)
     assert pressure_capacity(9.0, 1.0, 0.0, 10) == (None, 0.0)
+
+
+def test_verdicts_build_each_verdict_from_rows():
+    until, later = NOW + timedelta(days=1), NOW + timedelta(days=3)
+    rows = [
+        ("a@x", 7, 0, until, 10, 3),
+        ("a@x", 5, 0, later, 20, 4),
+        ("b@x", 8, 2, later, 10, 3),
+        ("c@x", 9, None, None, None, None),
+        ("d@x", 6, 1, until, 0, None),
+    ]
+    verdicts = Verdicts(rows, lambda: 99)
+    assert verdicts["a@x"] == Verdict([5, 7], 4, later, {7: (0, until, 10, 3), 5: (0, later, 20, 4)})
+    assert verdicts["b@x"] == Verdict([8], False, False, {8: (2, later, 10, 3)})
+    assert verdicts["c@x"] == Verdict([9], False, False, {})
+    assert verdicts["d@x"].limits == {6: (1, until, 0, 99)}, "the customer's own limit named by the shipped rule"
+    assert "e@x" not in verdicts and verdicts.get("e@x") is None
+    assert sorted(verdicts) == ["a@x", "b@x", "c@x", "d@x"]
+    assert verdicts.full == {5, 7}
+    assert batch_partners({1: ["c@x"], 2: ["e@x"], 3: ["a@x"], 4: ["b@x", "c@x", None]}, verdicts) == {
+        1: (9,),
+        3: (5, 7),
+        4: (8, 9),
+    }
+
+
+@given(
+    st.lists(
+        st.lists(st.integers(min_value=1, max_value=6), min_size=1, max_size=3),
+        max_size=12,
+    ),
+    st.dictionaries(st.integers(min_value=1, max_value=6), st.integers(min_value=0, max_value=3)),
+)
+def test_allocate_batch_equals_allocate(records, capacities):
+    """Walking only the records a limit may refuse changes no decision."""
+    partners = {res_id: tuple(sorted(set(pids))) for res_id, pids in enumerate(records, start=1)}
+    limits = {pid: (capacity, NOW + timedelta(days=pid), pid % 3, 100 + pid) for pid, capacity in capacities.items()}
+    expected = allocate(list(partners.items()), limits)
+    assert allocate_batch(partners, limits) == expected
+    assert allocate_batch(partners, limits, {pid for pid, limit in limits.items() if not limit[0]}) == expected
+    sent = {}
+    assert allocate_batch(partners, limits, sent=sent) == expected
