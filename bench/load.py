@@ -409,8 +409,11 @@ def stop_server(process):
 # --- the clients -------------------------------------------------------------------
 
 
-# Tries again after a connection error or timeout, with the same Idempotency-Key
+# Tries again after a connection error or timeout, or the proxy's answer that it
+# lost its connection to Odoo (502/503/504: the same errors, seen through nginx),
+# with the same Idempotency-Key
 RETRIES = 2
+GATEWAY_ERRORS = (502, 503, 504)
 
 
 class Client(threading.Thread):
@@ -458,7 +461,8 @@ class Client(threading.Thread):
 
     def _attempt(self, body, headers, last):
         """One POST; True when answered (any status), False on a connection
-        error or timeout, which is counted only when it is the ``last`` try."""
+        error, timeout or gateway error (502/503/504 of the proxy), which is
+        counted only when it is the ``last`` try."""
         started = time.perf_counter()
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.request_timeout)
         try:
@@ -468,6 +472,8 @@ class Client(threading.Thread):
             self.latencies.append(time.perf_counter() - started)
             if response.status in (200, 201):  # 200: the case of an earlier try
                 self.acknowledged.append(json.loads(payload)["id"])
+            elif response.status in GATEWAY_ERRORS and not last:
+                return False  # the proxy lost its connection to Odoo: tried again with the same key
             else:
                 self._error(f"HTTP {response.status}")
             return True
