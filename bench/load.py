@@ -3,23 +3,28 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Load section of the benchmark: ``POST /ecrm/api/v1/cases`` under concurrent clients.
 
-Starts Odoo with ``--workers`` worker processes (default 2) on a scratch
-database, listening on loopback only, sends the cases of ``--clients`` (default
-50) concurrent API clients for ``--seconds`` (default 60; every request also
-has its own timeout, so the run is bounded), stops the server and reports
-requests/s, latency percentiles (p50/p95/p99), errors by kind, and whether the
-cases created in the database are exactly those acknowledged (201) to the
-clients.
+Starts Odoo with ``--workers`` worker processes (default 2, ``--proxy-mode``)
+on a scratch database, listening on loopback only, and nginx in front of it as
+Odoo's deployment guide sets it up (installed from Debian when missing, its own
+configuration in a temporary directory, run as a child of this script); sends
+the cases of ``--clients`` (default 50) concurrent API clients through nginx
+for ``--seconds`` (default 60; every request also has its own timeout, so the
+run is bounded), stops both and reports requests/s, latency percentiles
+(p50/p95/p99), errors by kind, whether the cases created in the database are
+exactly those acknowledged (201) to the clients, and the queries and time per
+created case from Odoo's request log.
 
 Standalone:
 
     bench/load.py --db NAME [--clients 50] [--seconds 60] [--workers 2] [--port 8181]
+                  [--proxy-port PORT] [--no-proxy]
                   [--output bench/results/load.json] [-- extra Odoo options, e.g. --db_host ...]
 
 The database must have ecrm_addon installed (see bench/README.md); PostgreSQL
 is reached as Odoo reaches it (``PG*`` variables or the extra options). The
-run adds an API user ``ecrm_load_api`` (e-CRM / User), 500 customers and the
-cases it sends (subjects ``[load <run>] ...``). As a section of bench/run.py:
+run adds an API user ``ecrm_load_api`` (e-CRM / User), 500 customers, a sender
+address for the company when it has none, and the cases it sends (subjects
+``[load <run>] ...``, deleted after counting). As a section of bench/run.py:
 ``run(env, options)`` returns a dict, ``table_rows(result)`` the printed lines.
 
 Only the Python standard library is used for the clients (``http.client`` in
@@ -32,6 +37,8 @@ import datetime
 import http.client
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import statistics
@@ -60,7 +67,83 @@ DEFAULTS = {
     "port": 8181,
     "request_timeout": 30.0,
     "startup_timeout": 180.0,
+    "proxy": True,
+    "proxy_port": None,  # port + 2
 }
+# The reverse proxy: nginx from Debian (package nginx-light, installed when missing
+# as scripts/ install their Debian packages), configured as Odoo's deployment guide
+# says, run as a child of this script with a configuration of its own.
+NGINX_PACKAGE = "nginx-light"
+NGINX_CONF = """\
+# Written by bench/load.py for one run; Odoo's deployment guide's settings.
+daemon off;
+master_process on;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{
+    worker_connections 4096;
+}}
+http {{
+    access_log {dir}/access.log;
+    client_body_temp_path {dir}/client_body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    default_type application/octet-stream;
+
+    # No keep-alive to Odoo (the guide has none): a prefork worker would wait on the idle
+    # connection for its next request (2 s) instead of serving others.
+    upstream odoo {{
+        server 127.0.0.1:{odoo_port};
+    }}
+    upstream odoochat {{
+        server 127.0.0.1:{gevent_port};
+    }}
+    map $http_upgrade $connection_upgrade {{
+        default upgrade;
+        ''      close;
+    }}
+
+    server {{
+        # a deep accept queue: the clients wait here, not in Odoo's (8 per worker)
+        listen 127.0.0.1:{proxy_port} backlog={backlog};
+        server_name localhost;
+
+        proxy_read_timeout 720s;
+        proxy_connect_timeout 720s;
+        proxy_send_timeout 720s;
+        proxy_buffering on;
+        proxy_buffers 16 64k;
+        proxy_buffer_size 128k;
+        client_max_body_size 64m;
+
+        location /websocket {{
+            proxy_pass http://odoochat;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_set_header X-Forwarded-Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Real-IP $remote_addr;
+        }}
+
+        location / {{
+            proxy_pass http://odoo;
+            proxy_set_header X-Forwarded-Host $http_host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Real-IP $remote_addr;
+            proxy_redirect off;
+        }}
+
+        gzip on;
+        gzip_types text/css text/plain text/xml application/xml application/javascript application/json;
+    }}
+}}
+"""
 
 
 def _option(options, name):
@@ -93,6 +176,10 @@ def prepare(env):
     Partner.create(
         [{"name": f"Load customer {email.split('.')[2]}", "email": email} for email in emails if email not in existing]
     )
+    # a shop has a sender address: without one the acknowledgement is skipped (and not measured)
+    company = env.user.company_id
+    if not company.email:
+        company.email = "shop@example.com"
     expiration = fields.Datetime.now() + datetime.timedelta(days=1)
     key = env["res.users.apikeys"].with_user(user)._generate("rpc", "ecrm load test", expiration)
     env.cr.commit()
@@ -163,7 +250,73 @@ def _port_free(port):
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def start_server(dbname, port, workers, logfile, startup_timeout):
+def _nginx():
+    """The nginx binary; installs the Debian package when missing (scripts/lib.sh's ``ensure_debs``)."""
+    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+    if not binary:
+        subprocess.run(["bash", "-c", f'source "{REPO}/scripts/lib.sh" && ensure_debs {NGINX_PACKAGE}'], check=True)
+        binary = shutil.which("nginx", path="/usr/sbin:/sbin:" + os.environ.get("PATH", ""))
+    if not binary:
+        raise RuntimeError(f"nginx not found after installing {NGINX_PACKAGE}")
+    return binary
+
+
+def _nginx_version():
+    result = subprocess.run([_nginx(), "-v"], capture_output=True, text=True, check=False)
+    return result.stderr.strip().rpartition("/")[2]
+
+
+def nginx_dir(proxy_port):
+    """The proxy's directory: its configuration, pid, logs and temporary files."""
+    return Path(tempfile.gettempdir()) / f"ecrm-load-nginx-{proxy_port}"
+
+
+def nginx_config(proxy_port, odoo_port, gevent_port, directory):
+    """nginx.conf of the run: Odoo's guide's proxy (timeouts, buffers, forwarded
+    headers, /websocket to the gevent port) and a deep backlog."""
+    backlog = 4096
+    with contextlib.suppress(OSError, ValueError):
+        backlog = int(Path("/proc/sys/net/core/somaxconn").read_text())
+    return NGINX_CONF.format(
+        dir=directory, proxy_port=proxy_port, odoo_port=odoo_port, gevent_port=gevent_port, backlog=backlog
+    )
+
+
+def start_proxy(proxy_port, odoo_port, gevent_port, startup_timeout=30):
+    """nginx in the foreground (a child of this script) on 127.0.0.1:proxy_port, with its
+    configuration, pid, logs and temporary files in ``nginx_dir``; returns the
+    Popen once it answers Odoo's /web/health through the proxy."""
+    if not _port_free(proxy_port):
+        raise RuntimeError(f"port {proxy_port} is in use on 127.0.0.1")
+    binary = _nginx()
+    directory = nginx_dir(proxy_port)
+    shutil.rmtree(directory, ignore_errors=True)
+    # readable by nginx's workers, which drop root for "nobody" when started as root
+    directory.mkdir(mode=0o755)
+    conf = directory / "nginx.conf"
+    conf.write_text(nginx_config(proxy_port, odoo_port, gevent_port, directory), encoding="utf-8")
+    command = [binary, "-p", str(directory), "-e", str(directory / "error.log"), "-c", str(conf)]
+    check = subprocess.run([*command, "-t", "-q"], capture_output=True, text=True, check=False)
+    if check.returncode:
+        raise RuntimeError(f"nginx refused its configuration {conf}: {check.stderr.strip()}")
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + startup_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"nginx exited with {process.returncode} (log: {directory / 'error.log'})")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn = http.client.HTTPConnection("127.0.0.1", proxy_port, timeout=5)
+            conn.request("GET", "/web/health")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return process
+            conn.close()
+        time.sleep(0.2)
+    stop_server(process)
+    raise RuntimeError(f"nginx did not answer on 127.0.0.1:{proxy_port} (log: {directory / 'error.log'})")
+
+
+def start_server(dbname, port, workers, logfile, startup_timeout, proxy_mode=False):
     """Odoo in prefork mode on 127.0.0.1:port; returns the Popen once /web/health answers."""
     if not _port_free(port):
         raise RuntimeError(f"port {port} is in use on 127.0.0.1")
@@ -198,8 +351,11 @@ def start_server(dbname, port, workers, logfile, startup_timeout):
         "120",
         "--log-level",
         "warn",
+        "--log-handler",
+        "werkzeug:INFO",  # one line per request, with its query count and times
         "--logfile",
         str(logfile),
+        *(["--proxy-mode"] if proxy_mode else []),
         *_db_options(),
     ]
     process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -253,8 +409,11 @@ def stop_server(process):
 # --- the clients -------------------------------------------------------------------
 
 
-# Tries again after a connection error or timeout, with the same Idempotency-Key
+# Tries again after a connection error or timeout, or the proxy's answer that it
+# lost its connection to Odoo (502/503/504: the same errors, seen through nginx),
+# with the same Idempotency-Key
 RETRIES = 2
+GATEWAY_ERRORS = (502, 503, 504)
 
 
 class Client(threading.Thread):
@@ -302,7 +461,8 @@ class Client(threading.Thread):
 
     def _attempt(self, body, headers, last):
         """One POST; True when answered (any status), False on a connection
-        error or timeout, which is counted only when it is the ``last`` try."""
+        error, timeout or gateway error (502/503/504 of the proxy), which is
+        counted only when it is the ``last`` try."""
         started = time.perf_counter()
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.request_timeout)
         try:
@@ -312,6 +472,8 @@ class Client(threading.Thread):
             self.latencies.append(time.perf_counter() - started)
             if response.status in (200, 201):  # 200: the case of an earlier try
                 self.acknowledged.append(json.loads(payload)["id"])
+            elif response.status in GATEWAY_ERRORS and not last:
+                return False  # the proxy lost its connection to Odoo: tried again with the same key
             else:
                 self._error(f"HTTP {response.status}")
             return True
@@ -334,12 +496,51 @@ def percentile(sorted_values, fraction):
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
+# Odoo's request log line (werkzeug at INFO): ... "POST <path> HTTP/1.0" 201 - <queries> <SQL s> <other s>
+REQUEST_LINE = re.compile(r'"POST ' + re.escape(API_PATH) + r' HTTP/1\.[01]" 201 - (\d+) ([\d.]+) ([\d.]+)')
+
+
+def request_costs(logfile):
+    """Per created case, from Odoo's request log: SQL queries, SQL time and the
+    rest of the request's time (mean), as Odoo's server measured them."""
+    rows = []
+    with contextlib.suppress(OSError), open(logfile, encoding="utf-8", errors="replace") as log:
+        rows = [tuple(map(float, match.groups())) for line in log if (match := REQUEST_LINE.search(line))]
+    if not rows:
+        return None
+    return {
+        "requests": len(rows),
+        "queries_per_case": round(statistics.fmean(row[0] for row in rows), 1),
+        "queries_max": int(max(row[0] for row in rows)),
+        "sql_ms_per_case": round(1000 * statistics.fmean(row[1] for row in rows), 1),
+        "other_ms_per_case": round(1000 * statistics.fmean(row[2] for row in rows), 1),
+    }
+
+
+def drive_clients(port, key, emails, tag, clients, seconds, request_timeout):
+    """Release ``clients`` clients together on 127.0.0.1:port for ``seconds``;
+    returns (the client threads, seconds elapsed)."""
+    barrier = threading.Barrier(clients + 1)
+    deadline = time.monotonic() + seconds
+    threads = [Client(n, port, key, emails, tag, deadline, request_timeout, barrier) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        # bounded: the last request may start just before the deadline and take request_timeout
+        thread.join(timeout=max(0.0, deadline - time.monotonic()) + request_timeout + 5)
+    return threads, time.perf_counter() - started
+
+
 def run(env, options):
     """Runs the load test against a server started on ``env``'s database; returns the result dict."""
     clients = int(_option(options, "clients"))
     seconds = float(_option(options, "seconds"))
     workers = int(_option(options, "workers"))
     port = int(_option(options, "port"))
+    proxy = bool(_option(options, "proxy"))
+    proxy_port = int(_option(options, "proxy_port") or port + 2)
     request_timeout = float(_option(options, "request_timeout"))
     startup_timeout = float(_option(options, "startup_timeout"))
     dbname = env.cr.dbname
@@ -350,23 +551,22 @@ def run(env, options):
     rate_limit = set_rate_limit(env, RATE_LIMIT_DURING_RUN)
     tag = f"[load {uuid.uuid4().hex[:8]}]"
     logfile = Path(tempfile.gettempdir()) / f"ecrm-load-{dbname}-{port}.log"
-    process = None
+    process = nginx = None
+    with contextlib.suppress(FileNotFoundError):
+        logfile.unlink()  # Odoo appends: this run's requests only
+    load_before = [round(x, 2) for x in os.getloadavg()]
     try:
-        process = start_server(dbname, port, workers, logfile, startup_timeout)
-        warm_up(port, workers)
-        barrier = threading.Barrier(clients + 1)
-        deadline = time.monotonic() + seconds
-        threads = [Client(n, port, key, emails, tag, deadline, request_timeout, barrier) for n in range(clients)]
-        for thread in threads:
-            thread.start()
-        barrier.wait()
-        started = time.perf_counter()
-        for thread in threads:
-            # bounded: the last request may start just before the deadline and take request_timeout
-            thread.join(timeout=max(0.0, deadline - time.monotonic()) + request_timeout + 5)
-        elapsed = time.perf_counter() - started
+        process = start_server(dbname, port, workers, logfile, startup_timeout, proxy_mode=proxy)
+        if proxy:
+            nginx = start_proxy(proxy_port, port, port + 1)
+        target = proxy_port if proxy else port
+        warm_up(target, workers)
+        threads, elapsed = drive_clients(target, key, emails, tag, clients, seconds, request_timeout)
         stuck = sum(thread.is_alive() for thread in threads)
+        load_after = [round(x, 2) for x in os.getloadavg()]
     finally:
+        if nginx:
+            stop_server(nginx)
         if process:
             stop_server(process)
         set_rate_limit(env, rate_limit)
@@ -391,6 +591,18 @@ def run(env, options):
         "clients": clients,
         "workers": workers,
         "seconds": seconds,
+        "proxy": (
+            {
+                "server": "nginx " + _nginx_version(),
+                "port": proxy_port,
+                "config": str(nginx_dir(proxy_port) / "nginx.conf"),
+                "config_text": nginx_config(proxy_port, port, port + 1, nginx_dir(proxy_port)).splitlines(),
+                "odoo_proxy_mode": True,
+            }
+            if proxy
+            else None
+        ),
+        "load_average": {"before": load_before, "after": load_after},
         "elapsed_s": round(elapsed, 2),
         "requests": requests_done,
         "requests_per_s": round(requests_done / elapsed, 2) if elapsed else None,
@@ -412,6 +624,7 @@ def run(env, options):
         "created_equals_acknowledged": created == set(acknowledged) and len(acknowledged) == len(set(acknowledged)),
         "created_not_acknowledged": len(created - set(acknowledged)),
         "acknowledged_not_created": len(set(acknowledged) - created),
+        "server_side": request_costs(logfile),
         "server_log": str(logfile),
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
     }
@@ -425,6 +638,12 @@ def table_rows(result):
         (
             "API load: clients / workers / duration",
             f"{result['clients']} clients, {result['workers']} workers, {result['elapsed_s']:.0f} s",
+        ),
+        (
+            "API load: through",
+            f"{result['proxy']['server']} on port {result['proxy']['port']} (Odoo --proxy-mode)"
+            if result.get("proxy")
+            else "Odoo directly (no proxy)",
         ),
         ("API load: requests/s (created/s)", f"{result['requests_per_s']} ({result['created_per_s']})"),
         (
@@ -440,6 +659,17 @@ def table_rows(result):
             f"{'yes' if result['created_equals_acknowledged'] else 'NO'} "
             f"({result['created_in_database']} in the database, {result['acknowledged']} acknowledged)",
         ),
+        (
+            "API load: per created case (Odoo's log)",
+            "queries {queries_per_case} (max {queries_max}), SQL {sql_ms_per_case} ms, "
+            "rest {other_ms_per_case} ms".format(**result["server_side"])
+            if result.get("server_side")
+            else "not in the log",
+        ),
+        (
+            "API load: load average before / after",
+            f"{result['load_average']['before']} / {result['load_average']['after']}",
+        ),
     ]
 
 
@@ -449,7 +679,13 @@ def main(argv=None):
     parser.add_argument("--clients", type=int, default=DEFAULTS["clients"])
     parser.add_argument("--seconds", type=float, default=DEFAULTS["seconds"])
     parser.add_argument("--workers", type=int, default=DEFAULTS["workers"])
-    parser.add_argument("--port", type=int, default=DEFAULTS["port"], help="HTTP port on 127.0.0.1 (and port+1)")
+    parser.add_argument(
+        "--port", type=int, default=DEFAULTS["port"], help="Odoo's HTTP port on 127.0.0.1 (and port+1 for gevent)"
+    )
+    parser.add_argument("--proxy-port", type=int, help="nginx's port on 127.0.0.1 (default: port+2)")
+    parser.add_argument(
+        "--no-proxy", dest="proxy", action="store_false", help="send the requests to Odoo directly, without nginx"
+    )
     parser.add_argument("--request-timeout", type=float, default=DEFAULTS["request_timeout"])
     parser.add_argument("--startup-timeout", type=float, default=DEFAULTS["startup_timeout"])
     parser.add_argument("--output", default=str(HERE / "results" / "load.json"))

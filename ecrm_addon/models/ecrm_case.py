@@ -1,5 +1,7 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from collections import defaultdict
+
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
 
@@ -212,9 +214,12 @@ class EcrmCase(models.Model):
         for vals in vals_list:
             company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
             vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("ecrm.case") or "/"
-        cases = super().create(vals_list)
-        for case in cases.filtered("partner_id"):
-            case.message_subscribe(partner_ids=case.partner_id.ids)
+        # the creator follows as Odoo's mail.thread would subscribe them, in the same
+        # insert as the customer (after the creation message, as before)
+        subscribe_creator = not self.env.context.get("mail_create_nosubscribe") and self.env.user.active
+        cases = super(EcrmCase, self.with_context(mail_create_nosubscribe=True)).create(vals_list)
+        cases = cases.with_env(self.env)
+        cases._ecrm_subscribe_new(self.env.user.partner_id if subscribe_creator else self.env["res.partner"])
         closed = cases.filtered("is_closed")
         if closed:
             closed.date_closed = fields.Datetime.now()
@@ -223,6 +228,23 @@ class EcrmCase(models.Model):
             waiting.sudo().ecrm_paused_since = fields.Datetime.now()  # sudo: a system stamp
         cases._ecrm_log_interactions("inbound", "opened")
         return cases
+
+    def _ecrm_subscribe_new(self, creator):
+        """Followers of new cases: ``creator`` (a partner, or none) and each case's
+        customer when active, one insert per customer rather than one
+        ``message_subscribe`` per case. The subtypes are those each got before:
+        Odoo's defaults for the creator, those of outside partners for a
+        customer who is not the creator."""
+        by_customer = defaultdict(list)
+        for case in self:
+            customer = case.partner_id if case.partner_id.active else case.partner_id.browse()
+            by_customer[customer].append(case.id)
+        Followers = self.env["mail.followers"]
+        for customer, case_ids in by_customer.items():
+            partners = creator | customer
+            if partners:
+                outside = (customer - creator).filtered("partner_share")
+                Followers._insert_followers(self._name, case_ids, partners.ids, customer_ids=outside.ids)
 
     def write(self, vals):
         self._ecrm_check_system_fields([vals])

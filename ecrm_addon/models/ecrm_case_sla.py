@@ -42,6 +42,7 @@ class EcrmCase(models.Model):
         "ecrm_paused_hours",
     )
     def _compute_deadlines(self):
+        memo = {}  # the calendars' working time, read once for the batch
         for case in self:
             policy = case.policy_id.sudo()
             if not policy or not case.date_open:
@@ -49,10 +50,12 @@ class EcrmCase(models.Model):
                 continue
             paused = case.ecrm_paused_hours
             case.response_deadline = (
-                policy._ecrm_plan(case.date_open, policy.response_hours + paused) if policy.response_hours else False
+                policy._ecrm_plan(case.date_open, policy.response_hours + paused, memo=memo)
+                if policy.response_hours
+                else False
             )
             case.resolution_deadline = (
-                policy._ecrm_plan(case.date_open, policy.resolution_hours + paused)
+                policy._ecrm_plan(case.date_open, policy.resolution_hours + paused, memo=memo)
                 if policy.resolution_hours
                 else False
             )
@@ -74,8 +77,9 @@ class EcrmCase(models.Model):
         "escalation_ids.state",
     )
     def _compute_next_escalation_at(self):
+        memo = {}  # the calendars' working time, read once for the batch
         for case in self:
-            case.next_escalation_at = min(case._ecrm_pending_levels().values(), default=False)
+            case.next_escalation_at = min(case._ecrm_pending_levels(memo).values(), default=False)
 
     def _compute_sla_late(self):
         now = fields.Datetime.now()
@@ -118,15 +122,16 @@ class EcrmCase(models.Model):
             unanswered.sudo().first_response_date = message.date  # sudo: a system stamp
         self._ecrm_log_interactions("outbound", "answered")
 
-    def _ecrm_pending_levels(self):
-        """{level: due datetime} for the levels still to fire (or to retry) on this case."""
+    def _ecrm_pending_levels(self, memo=None):
+        """{level: due datetime} for the levels still to fire (or to retry) on
+        this case. ``memo``: see ``ecrm.escalation.policy._ecrm_plan``."""
         self.ensure_one()
         if self.is_closed or self.ecrm_paused_since or not self.policy_id:
             return {}
         done = self.escalation_ids.filtered(lambda e: e.state == "done").level_id
         pending = {}
         for level in self.policy_id.sudo().level_ids - done:
-            due = level._ecrm_due_at(self)
+            due = level._ecrm_due_at(self, memo)
             if due:
                 pending[level] = due
         return pending

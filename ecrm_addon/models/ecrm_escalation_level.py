@@ -86,8 +86,9 @@ class EcrmEscalationLevel(models.Model):
         for level in self:
             level.webhook_secret = _new_secret()
 
-    def _ecrm_due_at(self, case):
-        """When this level is due for ``case``; False when it does not apply (any more)."""
+    def _ecrm_due_at(self, case, memo=None):
+        """When this level is due for ``case``; False when it does not apply (any
+        more). ``memo``: see ``ecrm.escalation.policy._ecrm_plan``."""
         self.ensure_one()
         if self.watch == "response":
             if case.first_response_date:
@@ -97,7 +98,7 @@ class EcrmEscalationLevel(models.Model):
             deadline = case.resolution_deadline
         if not deadline:
             return False
-        return self.policy_id._ecrm_plan(deadline, self._ecrm_delay())
+        return self.policy_id._ecrm_plan(deadline, self._ecrm_delay(), memo=memo)
 
     def _ecrm_delay(self):
         """The level's delay in working hours after the deadline it watches."""

@@ -1,10 +1,17 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
 from odoo import api, fields, models
+from odoo.addons.resource.models.utils import make_aware
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
 from .ecrm_case import CASE_CHANNELS, CASE_PRIORITIES
+
+# Working time read at once around the first start of a batch of plans (see _ecrm_plan)
+PLAN_BEFORE = timedelta(days=14)
+PLAN_AFTER = timedelta(days=28)
 
 
 class EcrmEscalationPolicy(models.Model):
@@ -116,13 +123,62 @@ class EcrmEscalationPolicy(models.Model):
         domain = self._ecrm_domain()
         return not domain or bool(case.filtered_domain(domain))
 
-    def _ecrm_plan(self, start, hours):
+    def _ecrm_plan(self, start, hours, memo=None):
         """The moment ``hours`` working hours (negative: before) from ``start``,
-        skipping the calendar's days off and public holidays."""
+        skipping the calendar's days off and public holidays.
+
+        ``memo``: a dict shared by the plans of one batch (the two deadlines of
+        new cases, their escalation levels): the calendar's working intervals
+        are read once around the first start (``PLAN_BEFORE``/``PLAN_AFTER``)
+        and walked for the others, instead of two queries per plan; a plan that
+        runs out of them is left to ``plan_hours``, as is every plan without it."""
         self.ensure_one()
         if not hours:
             return start
-        return self.calendar_id.plan_hours(hours, start, compute_leaves=True) or False
+        calendar = self.calendar_id
+        if memo is not None and len(calendar) == 1 and not calendar.flexible_hours:
+            planned = self._ecrm_plan_from(self._ecrm_work_intervals(start, memo), start, hours)
+            if planned is not None:
+                return planned
+        return calendar.plan_hours(hours, start, compute_leaves=True) or False
+
+    def _ecrm_work_intervals(self, start, memo):
+        """(from, to, [(start, stop)]) of the calendar's working time (public
+        holidays out) around ``start``, kept in ``memo`` per calendar."""
+        aware, _revert = make_aware(start)
+        window = memo.get(self.calendar_id.id)
+        if not window or not window[0] <= aware <= window[1]:
+            low, high = aware - PLAN_BEFORE, aware + PLAN_AFTER
+            intervals = self.calendar_id._work_intervals_batch(low, high)[False]
+            window = memo[self.calendar_id.id] = (low, high, [(begin, end) for begin, end, _meta in intervals])
+        return window
+
+    @api.model
+    def _ecrm_plan_from(self, window, start, hours):
+        """``plan_hours`` over the intervals of ``window`` (the same walk); None
+        when they end before the hours do."""
+        aware, revert = make_aware(start)
+        _low, _high, intervals = window
+        if hours > 0:
+            for begin, end in intervals:
+                if end <= aware:
+                    continue
+                first = max(begin, aware)
+                interval_hours = (end - first).total_seconds() / 3600
+                if hours <= interval_hours:
+                    return revert(first + timedelta(hours=hours))
+                hours -= interval_hours
+        else:
+            hours = -hours
+            for begin, end in reversed(intervals):
+                if begin >= aware:
+                    continue
+                last = min(end, aware)
+                interval_hours = (last - begin).total_seconds() / 3600
+                if hours <= interval_hours:
+                    return revert(last - timedelta(hours=hours))
+                hours -= interval_hours
+        return None
 
     def _ecrm_work_hours(self, start, stop):
         """Working hours of the calendar between two naive UTC datetimes."""
