@@ -80,7 +80,7 @@ class EcrmSegmentAction(models.Model):
     )
     pressure_defer_days = fields.Integer(string="Defer for (days)", default=7)
     log_ids = fields.One2many("ecrm.segment.action.log", "action_id", string="Executions")
-    log_count = fields.Integer(string="Executions", compute="_compute_log_count")
+    log_count = fields.Integer(string="Number of Executions", compute="_compute_log_count")
 
     def _compute_log_count(self):
         counts = dict(
