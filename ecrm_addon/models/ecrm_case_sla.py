@@ -136,7 +136,10 @@ class EcrmCase(models.Model):
         """Fire the due escalation levels, each once per case.
 
         Only due cases are read (partial index on ``next_escalation_at``), in
-        batches locked with SKIP LOCKED so that parallel workers share the work.
+        batches locked with SKIP LOCKED so that parallel workers share the work;
+        each batch reads the index on from the previous one. A case skipped as
+        busy still counts as remaining, so Odoo's cron runner calls the job
+        again (a new run reads the index from its start).
         A level's log row is inserted (unique per case and level) before its
         actions run, and the batch commits with it: a crash rolls both back, a
         second worker finds the row and does nothing. A failed action leaves a
@@ -153,9 +156,10 @@ class EcrmCase(models.Model):
         # counted once: the due cases left are those not done since (the cases
         # that fall due during the run wait for the next one, as ``now`` is fixed)
         due = None
+        after = None
         while True:
             try:
-                ids = self._ecrm_escalate_batch(now, seen, batch_size)
+                rows = self._ecrm_escalate_batch(now, seen, batch_size, after)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY as error:
                 # Another worker changed one of these cases after this transaction's
                 # snapshot: nothing of the batch is kept; earlier batches are committed.
@@ -167,11 +171,12 @@ class EcrmCase(models.Model):
                 _logger.info("Escalation batch retried after a concurrent update (%s, try %s)", error.pgcode, tries)
                 self.env.cr.rollback()  # also clears the environments' caches
                 continue
-            if not ids:
+            if not rows:
                 break
             tries = 0
-            seen.extend(ids)
-            done += len(ids)
+            seen.extend(row[0] for row in rows)
+            done += len(rows)
+            after = rows[-1][::-1]
             if due is None:
                 [(left,)] = self.env.execute_query(
                     SQL(
@@ -187,28 +192,31 @@ class EcrmCase(models.Model):
         return done
 
     @api.model
-    def _ecrm_escalate_batch(self, now, seen, batch_size):
-        """Lock the next ``batch_size`` due cases not in ``seen`` (busy ones are
-        skipped) and fire their due levels; returns their ids."""
+    def _ecrm_escalate_batch(self, now, seen, batch_size, after=None):
+        """Lock the next ``batch_size`` due cases not in ``seen`` and after
+        ``after`` (the ``(next_escalation_at, id)`` of the previous batch's last
+        case: the index is read from there, not again over the cases already
+        done and the entries their updates left behind), busy ones skipped, and
+        fire their due levels; returns their ``[(id, next_escalation_at)]``."""
         self.env.flush_all()
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT id FROM ecrm_case
-                 WHERE next_escalation_at <= %(now)s AND NOT (id = ANY(%(seen)s))
+                SELECT id, next_escalation_at FROM ecrm_case
+                 WHERE next_escalation_at <= %(now)s %(after)s AND NOT (id = ANY(%(seen)s))
                  ORDER BY next_escalation_at, id
                  LIMIT %(limit)s
                    FOR UPDATE SKIP LOCKED
                 """,
                 now=now,
+                after=SQL("AND (next_escalation_at, id) > (%s, %s)", *after) if after else SQL(),
                 seen=seen,
                 limit=batch_size,
             )
         )
-        ids = [row[0] for row in rows]
-        if ids:
-            self.browse(ids)._ecrm_escalate(now)
-        return ids
+        if rows:
+            self.browse([row[0] for row in rows])._ecrm_escalate(now)
+        return rows
 
     def _ecrm_escalate(self, now):
         """Fire the levels of these (locked) cases that are due at ``now``.
