@@ -116,6 +116,7 @@ class EcrmEscalationLevel(models.Model):
         if not cases:
             return
         users_by_case = self._ecrm_users_to_notify(cases)
+        notified = cases.filtered(lambda case: users_by_case[case])
         bodies = {
             case.id: self.env._(
                 "Escalation %(level)s: case %(case)s (%(subject)s) is due.",
@@ -123,9 +124,8 @@ class EcrmEscalationLevel(models.Model):
                 case=case.name,
                 subject=case.subject,
             )
-            for case in cases
+            for case in notified
         }
-        notified = cases.filtered(lambda case: users_by_case[case])
         for case in notified:
             # one message per case: Odoo notifies (inbox or email) per message
             case.message_post(
@@ -142,18 +142,12 @@ class EcrmEscalationLevel(models.Model):
             with_partner.message_post_with_source(self.mail_template_id, subtype_xmlid="mail.mt_comment")
         if self.sudo().webhook_url:  # sudo: whoever escalates queues the call, only administrators read the URL
             self.env["ecrm.webhook.delivery"]._ecrm_enqueue(self, cases)
-        fired = escape(self.env._("Escalation level %(level)s fired.", level=self.name))
-        # the author alone: its email computed for it, not for every partner prefetched with it
-        author = self.env.user.partner_id.with_prefetch()
-        cases._message_log_batch(
-            dict.fromkeys(cases.ids, fired),
-            author_id=author.id,
-            email_from=author.email_formatted,
-            message_type="notification",
-        )
+        cases._ecrm_log_same_note(escape(self.env._("Escalation level %(level)s fired.", level=self.name)))
 
     def _ecrm_users_to_notify(self, cases):
         """{case: users} hearing of this level: only active users of the case's company."""
+        if not (self.notify_user_ids or self.notify_assignee or self.notify_team_leader):
+            return dict.fromkeys(cases, self.env["res.users"])
         users_by_case = {}
         for case in cases:
             users = self.notify_user_ids

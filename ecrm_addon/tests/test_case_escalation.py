@@ -291,6 +291,56 @@ class TestCaseEscalation(EcrmCaseCommon):
         for case in cases:
             self.assertEqual(len(case.message_ids.filtered(lambda m: "fired" in (m.body or ""))), 1)
 
+    def test_fired_note_of_a_batch_is_the_note_odoo_logs_on_each_case(self):
+        """The note of the first case is logged by Odoo's ``_message_log_batch``,
+        the others copy its row: each case gets one note, equal to Odoo's in
+        every stored column but its own id and document, and shown by the
+        case's chatter even when the chatter was read before the run."""
+        self.level_warn.notify_user_ids = [Command.clear()]  # no notification (it would reload the chatter)
+        with freeze_time("2026-11-20 16:00"):
+            cases = self.new_case() | self.new_case() | self.new_case()
+        self.assertFalse(cases.message_ids.filtered(lambda m: "fired" in (m.body or "")))  # read: in cache
+        self.escalate("2026-11-23 11:00")
+        notes = cases.message_ids.filtered(lambda m: "Escalation level Warning fired" in (m.body or ""))
+        self.assertEqual(sorted(notes.mapped("res_id")), sorted(cases.ids), "one note per case")
+        Message = self.env["mail.message"]
+        columns = [
+            name
+            for name, field in Message._fields.items()
+            if field.store and field.column_type and name not in ("id", "res_id")
+        ]
+        with freeze_time("2026-11-23 11:00"):
+            other = self.new_case()
+            odoo_note = other._message_log_batch(
+                {other.id: notes[0].body},
+                author_id=self.env.user.partner_id.id,
+                email_from=self.env.user.partner_id.email_formatted,
+                message_type="notification",
+            )
+        (notes | odoo_note).invalidate_recordset()
+        expected = {name: odoo_note[name] for name in columns if name != "message_id"}
+        for note in notes:
+            self.assertEqual({name: note[name] for name in expected}, expected, note.res_id)
+            self.assertEqual(note.message_id, notes[0].message_id, "one message id for the batch, as Odoo's")
+            self.assertEqual(note.subtype_id, self.env.ref("mail.mt_note"))
+            self.assertEqual(note.author_id, self.env.user.partner_id)
+
+    def test_cron_reports_its_progress_by_batch(self):
+        """Due cases counted once: each batch reports what it did and what is left."""
+        with freeze_time("2026-11-20 16:00"):
+            self.new_case() | self.new_case() | self.new_case()
+        reported = []
+        notify = type(self.env["ir.cron"])._notify_progress
+
+        def spy(cron, *, done, remaining, deactivate=False):
+            reported.append((done, remaining))
+            return notify(cron, done=done, remaining=remaining, deactivate=deactivate)
+
+        cron = type(self.env["ir.cron"])
+        with patch.object(cron, "_notify_progress", autospec=True, side_effect=spy), freeze_time("2026-11-23 11:00"):
+            self.assertEqual(self.env["ecrm.case"]._cron_ecrm_escalate(batch_size=2), 3)
+        self.assertEqual(reported, [(2, 1), (3, 0)])
+
     def test_cron_reads_only_due_cases(self):
         with freeze_time("2026-11-20 16:00"):
             due = self.new_case()

@@ -156,6 +156,28 @@ class TestEscalationConcurrency(EscalationFixture):
 
         self.assertEqual(self.committed(todos), CASES)
 
+    def test_busy_case_is_left_counted_for_the_next_round(self):
+        """A case locked by another transaction is skipped and the batches go on
+        past it; the run reports it as remaining (Odoo's cron runner then calls
+        the job again) and a later run fires it once."""
+        busy = self.case_ids[0]  # first in the index: the first batch passes it
+        locker = self.registry.cursor()
+        self.addCleanup(locker.close)
+        locker.execute("SELECT id FROM ecrm_case WHERE id = %s FOR UPDATE", [busy])
+
+        def run(env):
+            cron = env.ref("ecrm_addon.ecrm_case_cron_escalate")
+            progress = env["ir.cron.progress"].create({"cron_id": cron.id})
+            fired = env["ecrm.case"].with_context(ir_cron_progress_id=progress.id)._cron_ecrm_escalate(batch_size=5)
+            return fired, progress.done, progress.remaining
+
+        fired, done, remaining = self.committed(run)
+        self.assertEqual((done, remaining), (fired, 1))
+        self.assertEqual({row[0] for row in self.escalation_rows()}, set(self.case_ids) - {busy})
+        locker.rollback()
+        self.assertEqual(self.committed(lambda env: env["ecrm.case"]._cron_ecrm_escalate(batch_size=5)), 1)
+        self.assert_each_level_fired_once()
+
     @mute_logger("odoo.sql_db")
     def test_serialization_failure_is_retried_with_a_fresh_snapshot(self):
         """Worker B's transaction started (snapshot taken) before worker A escalated
