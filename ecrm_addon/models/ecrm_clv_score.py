@@ -397,10 +397,11 @@ class EcrmClvScore(models.Model):
         return None
 
     @api.model
-    def _clv_fit(self, company, frequency, recency, age, monetary):
-        """Fit both models; returns (values for ecrm.clv.fit, BG/NBD params or
-        None, Gamma-Gamma params or None). A fit that fails is reported in
-        the health check, never raised."""
+    def _clv_fit(self, company, frequency, recency, age, monetary, latest=None):
+        """Fit both models, starting from the parameters of ``latest`` (the
+        company's latest working ecrm.clv.fit, if any); returns (values for
+        ecrm.clv.fit, BG/NBD params or None, Gamma-Gamma params or None). A fit
+        that fails is reported in the health check, never raised."""
         _ = self.env._
         repeat = int(np.count_nonzero(frequency > 0))
         vals = {"customer_count": len(frequency), "repeat_customer_count": repeat, "state": "ok"}
@@ -409,11 +410,9 @@ class EcrmClvScore(models.Model):
         if not len(frequency):
             vals.update(state="failed", health=_("No purchase in the calibration period: there is nothing to fit."))
             return vals, None, None
-        # The search starts from the company's latest fitted parameters: a day's
-        # documents hardly move the optimum, which is then reached in a few steps.
-        latest = self.env["ecrm.clv.fit"].search(
-            [("company_id", "=", company.id), ("params_fit_id", "=", False), ("bgnbd_r", ">", 0)], limit=1
-        )
+        # The search starts from the company's latest working fit (``latest``): a
+        # day's documents hardly move the optimum, which is then reached in a few steps.
+        latest = latest or self.env["ecrm.clv.fit"]
         bgnbd_start = latest and clv.BgNbdParams(latest.bgnbd_r, latest.bgnbd_alpha, latest.bgnbd_a, latest.bgnbd_b)
         gamma_gamma_start = latest.gg_q > 1 and clv.GammaGammaParams(latest.gg_p, latest.gg_q, latest.gg_v)
         try:
@@ -627,17 +626,19 @@ class EcrmClvScore(models.Model):
         frequency, recency, age, value, first_value = (column.astype(float) for column in inputs[1:])
         with np.errstate(divide="ignore", invalid="ignore"):
             monetary = np.where(frequency > 0, (value - first_value) / np.maximum(frequency, 1), 0.0)
-        fit_vals, bgnbd, gamma_gamma = self._clv_fit(company, frequency, recency, age, monetary)
         Fit = self.env["ecrm.clv.fit"]
+        # the company's latest working fit: where the new fit starts, what a failed one scores with
+        previous = (
+            Fit.search([("company_id", "=", company.id), ("state", "!=", "failed")], limit=1) if partner_ids else Fit
+        )
+        fit_vals, bgnbd, gamma_gamma = self._clv_fit(company, frequency, recency, age, monetary, latest=previous)
         fit_vals.update(company_id=company.id, date=reference, calibration_days=company.ecrm_clv_calibration_days)
-        if bgnbd is None and partner_ids:
-            previous = Fit.search([("company_id", "=", company.id), ("state", "!=", "failed")], limit=1)
-            if previous:
-                bgnbd = clv.BgNbdParams(previous.bgnbd_r, previous.bgnbd_alpha, previous.bgnbd_a, previous.bgnbd_b)
-                fit_vals["params_fit_id"] = previous.id
-                fit_vals["health"] += "\n" + self.env._(
-                    "The figures use the parameters fitted for %(date)s.", date=previous.date
-                )
+        if bgnbd is None and previous:
+            bgnbd = clv.BgNbdParams(previous.bgnbd_r, previous.bgnbd_alpha, previous.bgnbd_a, previous.bgnbd_b)
+            fit_vals["params_fit_id"] = previous.id
+            fit_vals["health"] += "\n" + self.env._(
+                "The figures use the parameters fitted for %(date)s.", date=previous.date
+            )
         if bgnbd is not None:
             try:
                 p_alive, purchases, expected_value = self._clv_scores(
