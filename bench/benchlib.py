@@ -1,12 +1,13 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Pure helpers of the benchmark runner (no Odoo import): scales, ratios,
-merging results, growth between two scales, and the printed table.
+merging results, growth between consecutive scales, and the printed table.
 
 Tested by scripts/tests/test_bench.py.
 """
 
 import copy
+import itertools
 import math
 import statistics
 import tracemalloc
@@ -39,12 +40,15 @@ def parse_scale(text):
 
 
 def parse_scales(text):
-    """``"10000,100000:100000,1000000"`` -> two (customers, orders) pairs, smaller first."""
+    """``"10000,100000:100000,1000000"`` -> two or more (customers, orders)
+    pairs, smallest first (each scale has its own database, named after its
+    customers: no two may have as many)."""
     scales = [parse_scale(part) for part in str(text).split(":") if part.strip()]
-    if len(scales) != 2:
-        raise ValueError(f"--scales takes two scales separated by ':', not {text!r}")
-    if scales[0] == scales[1]:
-        raise ValueError("the two scales of --scales must differ")
+    if len(scales) < 2:
+        raise ValueError(f"--scales takes two or more scales separated by ':', not {text!r}")
+    customers = [scale[0] for scale in scales]
+    if len(set(customers)) != len(customers):
+        raise ValueError("the scales of --scales must differ in their customers (one database each)")
     return sorted(scales)
 
 
@@ -203,45 +207,104 @@ def _timings(section, prefix=""):
     return found
 
 
+def _peak_memory(section, prefix=""):
+    """{dotted key: bytes} of a section's result: the numeric leaves of its
+    peak Python memory (tracemalloc), i.e. whose dotted key names a peak."""
+    found = {}
+    for key, value in (section or {}).items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            found.update(_peak_memory(value, f"{name}."))
+        elif "peak" in name and _is_number(value):
+            found[name] = value
+    return found
+
+
+def _ratios(before, after):
+    ratios = {key: ratio(after[key], before.get(key)) for key in after if key in before}
+    return {key: value for key, value in ratios.items() if value is not None}
+
+
 def growth(small, large):
-    """Growth of each timing between two runs (``large`` / ``small``) next to
-    the growth of the data: ``{"data": {...}, "sections": {name: {key: ratio}}}``."""
+    """Growth of each timing and each peak memory between two runs (``large``
+    / ``small``) next to the growth of the data: ``{"from": scale, "to":
+    scale, "data": {...}, "sections": {name: {key: ratio}}, "memory": {name:
+    {key: ratio}}}`` (``sections`` holds the timings)."""
     data = {}
     for key in ("customers", "orders", "invoices", "interactions", "cases", "due_cases"):
         value = ratio((large.get("scale") or {}).get(key), (small.get("scale") or {}).get(key))
         if value is not None:
             data[key] = value
-    sections = {}
+    sections, memory = {}, {}
     for name, result in (large.get("sections") or {}).items():
-        before = _timings((small.get("sections") or {}).get(name))
-        after = _timings(result)
-        ratios = {key: ratio(after[key], before.get(key)) for key in after if key in before}
-        ratios = {key: value for key, value in ratios.items() if value is not None}
-        if ratios:
-            sections[name] = ratios
-    return {"data": data, "sections": sections}
+        before = (small.get("sections") or {}).get(name)
+        timings = _ratios(_timings(before), _timings(result))
+        if timings:
+            sections[name] = timings
+        peaks = _ratios(_peak_memory(before), _peak_memory(result))
+        if peaks:
+            memory[name] = peaks
+    return {
+        "from": _scale_label(small),
+        "to": _scale_label(large),
+        "data": data,
+        "sections": sections,
+        "memory": memory,
+    }
+
+
+def growth_steps(runs):
+    """growth() between each run and the next (runs smallest first)."""
+    return [growth(small, large) for small, large in itertools.pairwise(runs)]
+
+
+def scales_rows(runs, steps):
+    """Table rows of a scaling run: (measure, value at each scale..., growth
+    of each step...). The data first, then per section its timings and its
+    peak Python memory; a measure is shown when some step has its growth."""
+    header = ["", *(_scale_label(run) for run in runs)]
+    if len(steps) == 1:
+        header.append("growth")
+    else:
+        header += [f"x {_short_scale(a)}->{_short_scale(b)}" for a, b in itertools.pairwise(runs)]
+    rows = [tuple(header)]
+
+    def add(label, values, ratios, fmt):
+        cells = [fmt(value) if value is not None else "n/a" for value in values]
+        rows.append((label, *cells, *(fmt_ratio(value) for value in ratios)))
+
+    data_keys = [key for step in steps for key in step["data"]]
+    for key in dict.fromkeys(data_keys):
+        values = [(run.get("scale") or {}).get(key) for run in runs]
+        add(f"data: {key}", values, [step["data"].get(key) for step in steps], lambda v: f"{v:,}")
+    names = dict.fromkeys(name for step in steps for part in ("sections", "memory") for name in step.get(part, {}))
+    for name in names:
+        for part, read, fmt in (("sections", _timings, fmt_seconds), ("memory", _peak_memory, fmt_bytes)):
+            measures = [read((run.get("sections") or {}).get(name)) for run in runs]
+            keys = dict.fromkeys(key for step in steps for key in step.get(part, {}).get(name, {}))
+            for key in keys:
+                ratios = [step.get(part, {}).get(name, {}).get(key) for step in steps]
+                add(f"{name}: {key}", [measure.get(key) for measure in measures], ratios, fmt)
+    return rows
 
 
 def growth_rows(small, large, grown):
-    """Table rows (timing, small, large, growth) of a scaling run."""
-    rows = [("", _scale_label(small), _scale_label(large), "growth")]
-    for key, value in grown["data"].items():
-        rows.append(
-            (f"data: {key}", f"{small['scale'][key]:,}", f"{large['scale'][key]:,}", fmt_ratio(value)),
-        )
-    for name, ratios in grown["sections"].items():
-        before = _timings(small["sections"][name])
-        after = _timings(large["sections"][name])
-        for key, value in ratios.items():
-            if key.endswith("runs_s"):
-                continue
-            rows.append((f"{name}: {key}", fmt_seconds(before[key]), fmt_seconds(after[key]), fmt_ratio(value)))
-    return rows
+    """Table rows (measure, small, large, growth) of a scaling run of two scales."""
+    return scales_rows([small, large], [grown])
 
 
 def _scale_label(result):
     scale = result.get("scale") or {}
     return f"{scale.get('customers', 0):,} / {scale.get('orders', 0):,}"
+
+
+def _short_scale(result):
+    """A scale's customers in short: 10k, 1.5M."""
+    customers = (result.get("scale") or {}).get("customers", 0)
+    for unit, size in (("M", 1_000_000), ("k", 1_000)):
+        if customers >= size:
+            return f"{customers / size:g}{unit}"
+    return str(customers)
 
 
 # The targets of the issues, next to what a run measured: (section, issue,

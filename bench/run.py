@@ -6,7 +6,7 @@ database (once) and times each engine next to its baselines in the same run.
 
     bench/run.py --db NAME [--scale CUSTOMERS,ORDERS] [--sections rfm,pressure,...]
     bench/run.py --db NAME --sections pressure --update bench/results/latest.json
-    bench/run.py --db NAME --scales 10000,100000:100000,1000000
+    bench/run.py --db NAME --scales 10000,100000:100000,1000000[:...]
 
 The database is created (ecrm_addon installed, no demo data) when it does not
 exist; in --scales mode each scale has its own, NAME_<customers>. Prints a
@@ -62,7 +62,8 @@ def parse_args(argv=None):
     parser.add_argument("--db", default=os.environ.get("ECRM_BENCH_DB", DEFAULT_DB), help="scratch database")
     parser.add_argument("--scale", default="100000,1000000", help="customers,orders (default 100000,1000000)")
     parser.add_argument(
-        "--scales", help="two scales, e.g. 10000,100000:100000,1000000: runs both and reports the growth"
+        "--scales",
+        help="two or more scales, e.g. 10000,100000:100000,1000000: runs each and reports the growth between them",
     )
     parser.add_argument("--interactions", type=int, help="interaction-log rows (default: 2 per order)")
     parser.add_argument("--cases", type=int, help="open cases (default: 2 per customer)")
@@ -350,12 +351,13 @@ def main(argv=None):
     if args.generate_only:
         return
     if args.scales:
-        (small, _rows), (large, _rows2) = runs
-        grown = benchlib.growth(small, large)
+        scale_runs = [result for result, _rows in runs]
+        steps = benchlib.growth_steps(scale_runs)
         print()
-        print(benchlib.format_table(benchlib.growth_rows(small, large, grown), "growth between the two scales"))
-        document = {"mode": "scales", "runs": [small, large], "growth": grown}
-        default = f"{datetime.date.today():%Y%m%d}-scales-{small['scale']['customers']}-{large['scale']['customers']}"
+        print(benchlib.format_table(benchlib.scales_rows(scale_runs, steps), "growth between consecutive scales"))
+        document = {"mode": "scales", "runs": scale_runs, "growth": steps}
+        sizes = "-".join(str(run["scale"]["customers"]) for run in scale_runs)
+        default = f"{datetime.date.today():%Y%m%d}-scales-{sizes}"
     else:
         document = runs[0][0]
         default = f"{datetime.date.today():%Y%m%d}-{document['scale']['customers']}x{document['scale']['orders']}"

@@ -48,8 +48,16 @@ def test_parse_scales_gives_two_scales_smaller_first():
     assert benchlib.parse_scales("100000,1000000:10000,100000") == [(10000, 100000), (100000, 1000000)]
 
 
-@pytest.mark.parametrize("text", ["10000,100000", "10,100:20,200:30,300", "10,100:10,100"])
-def test_parse_scales_needs_two_different_scales(text):
+def test_parse_scales_takes_three_scales_smallest_first():
+    assert benchlib.parse_scales("1000000,10000000:10000,100000:100000,1000000") == [
+        (10000, 100000),
+        (100000, 1000000),
+        (1000000, 10000000),
+    ]
+
+
+@pytest.mark.parametrize("text", ["10000,100000", "10,100:10,100", "10,100:10,200", "10,100:20,200:20,300"])
+def test_parse_scales_needs_two_scales_of_different_customers(text):
     with pytest.raises(ValueError, match="scales"):
         benchlib.parse_scales(text)
 
@@ -165,6 +173,47 @@ def test_growth_compares_each_timing_with_the_data_growth():
     assert ("rfm: refresh_s", "1.00 s", "8.00 s", "8.00x") in rows
 
 
+def _scale_run(customers, refresh_s, peak, clv_s):
+    return _result(
+        {"customers": customers, "orders": customers * 10},
+        {
+            "rfm": {"refresh_s": refresh_s, "peak_python_memory_bytes": {"refresh": peak}, "runs_s": [refresh_s]},
+            "clv": {"clv_s": clv_s, "clv_peak_python_bytes": peak * 2},
+        },
+    )
+
+
+def test_growth_steps_of_three_scales_give_time_and_peak_memory_per_step():
+    runs = [_scale_run(10, 1.0, 1024, 0.5), _scale_run(100, 8.0, 2048, 5.0), _scale_run(1000, 80.0, 2048, 100.0)]
+    steps = benchlib.growth_steps(runs)
+    labels = [(step["from"], step["to"]) for step in steps]
+    assert labels == [("10 / 100", "100 / 1,000"), ("100 / 1,000", "1,000 / 10,000")]
+    assert [step["data"] for step in steps] == [{"customers": 10.0, "orders": 10.0}] * 2
+    assert [step["sections"] for step in steps] == [
+        {"rfm": {"refresh_s": 8.0}, "clv": {"clv_s": 10.0}},
+        {"rfm": {"refresh_s": 10.0}, "clv": {"clv_s": 20.0}},
+    ]
+    assert [step["memory"] for step in steps] == [
+        {"rfm": {"peak_python_memory_bytes.refresh": 2.0}, "clv": {"clv_peak_python_bytes": 2.0}},
+        {"rfm": {"peak_python_memory_bytes.refresh": 1.0}, "clv": {"clv_peak_python_bytes": 1.0}},
+    ]
+    rows = benchlib.scales_rows(runs, steps)
+    assert rows[0] == ("", "10 / 100", "100 / 1,000", "1,000 / 10,000", "x 10->100", "x 100->1k")
+    assert ("data: orders", "100", "1,000", "10,000", "10x", "10x") in rows
+    assert ("rfm: refresh_s", "1.00 s", "8.00 s", "80.00 s", "8.00x", "10x") in rows
+    assert ("rfm: peak_python_memory_bytes.refresh", "1.0 KiB", "2.0 KiB", "2.0 KiB", "2.00x", "1.00x") in rows
+    assert ("clv: clv_s", "500.0 ms", "5.00 s", "100.00 s", "10x", "20x") in rows
+    assert ("clv: clv_peak_python_bytes", "2.0 KiB", "4.0 KiB", "4.0 KiB", "2.00x", "1.00x") in rows
+    assert [row[0] for row in rows if "runs_s" in row[0]] == []
+
+
+def test_scales_rows_say_n_a_for_a_section_missing_at_one_scale():
+    runs = [_scale_run(10, 1.0, 1024, 0.5), _scale_run(100, 8.0, 2048, 5.0), _scale_run(1000, 80.0, 2048, 100.0)]
+    del runs[2]["sections"]["clv"]
+    rows = benchlib.scales_rows(runs, benchlib.growth_steps(runs))
+    assert ("clv: clv_s", "500.0 ms", "5.00 s", "n/a", "10x", "n/a") in rows
+
+
 # --- the runner's arguments -------------------------------------------------------
 
 
@@ -180,6 +229,8 @@ def test_runner_scales_get_one_database_each():
     args = runner.parse_args(["--db", "b", "--scales", "100000,1000000:10000,100000"])
     assert args.scale_list == [(10000, 100000), (100000, 1000000)]
     assert runner.database_names(args) == ["b_10000", "b_100000"]
+    args = runner.parse_args(["--db", "b", "--scales", "1000000,10000000:10000,100000:100000,1000000"])
+    assert runner.database_names(args) == ["b_10000", "b_100000", "b_1000000"]
 
 
 @pytest.mark.parametrize(
