@@ -66,7 +66,9 @@ class EcrmCaseApi(http.Controller):
         A chunked body has no length to check first: the route's
         ``max_content_length`` bounds werkzeug's stream at one byte more than
         the limit, so that byte is read, never the rest."""
-        raw = request.httprequest.get_data(cache=False)
+        # cached on the request: after a serialization failure Odoo runs the
+        # request again (``odoo.service.model.retrying``), and the stream is spent
+        raw = request.httprequest.get_data(cache=True)
         if len(raw) > MAX_BODY_BYTES:
             raise PayloadError(TOO_LARGE["error"], TOO_LARGE["fields"])
         return raw

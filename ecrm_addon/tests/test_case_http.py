@@ -3,9 +3,13 @@
 import json
 import re
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from ..controllers.case_api import EcrmCaseApi
 
 
 @tagged("post_install", "-at_install")
@@ -155,6 +159,30 @@ class TestCaseApi(HttpCase):
         other = self.post(body, self.key, request_key="c0ffee-2")
         self.assertEqual(other.status_code, 201)
         self.assertNotEqual(other.json()["id"], first.json()["id"])
+
+    def test_request_retried_after_a_serialization_failure_reads_its_body_again(self):
+        """Odoo runs a request again after a serialization failure (two
+        requests writing the same customer): the retry must see the body the
+        first try read, and create the case once."""
+        original = EcrmCaseApi._create_case
+        tries = []
+
+        def first_try_collides(controller, env, data, request_key=None):
+            tries.append(data["subject"])
+            if len(tries) == 1:
+                # the error PostgreSQL raises on a concurrent update, raised by PostgreSQL itself
+                env.cr.execute("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'serialization_failure'; END $$")
+            return original(controller, env, data, request_key)
+
+        before = self.counts()
+        with (
+            patch.object(EcrmCaseApi, "_create_case", first_try_collides),
+            mute_logger("odoo.sql_db", "odoo.service.model"),
+        ):
+            response = self.post({"subject": "Collided", "email": self.customer.email}, self.key, request_key="k-40001")
+        self.assertEqual(response.status_code, 201, response.text)
+        self.assertEqual(tries, ["Collided", "Collided"])
+        self.assertEqual(self.counts(), (before[0] + 1, before[1]))
 
     def test_request_key_is_per_api_user(self):
         agent_2 = new_test_user(self.env, login="ecrm_api_agent_2", groups="ecrm_addon.group_ecrm_user")
