@@ -300,20 +300,30 @@ def start_proxy(proxy_port, odoo_port, gevent_port, startup_timeout=30):
     if check.returncode:
         raise RuntimeError(f"nginx refused its configuration {conf}: {check.stderr.strip()}")
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + startup_timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"nginx exited with {process.returncode} (log: {directory / 'error.log'})")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            conn = http.client.HTTPConnection("127.0.0.1", proxy_port, timeout=5)
-            conn.request("GET", "/web/health")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return process
-            conn.close()
-        time.sleep(0.2)
+    if _answers_health(process, "nginx", directory / "error.log", proxy_port, startup_timeout, 0.2):
+        return process
     stop_server(process)
     raise RuntimeError(f"nginx did not answer on 127.0.0.1:{proxy_port} (log: {directory / 'error.log'})")
+
+
+def _answers_health(process, name, log, port, timeout, interval):
+    """Whether /web/health answers 200 on 127.0.0.1:port within ``timeout``
+    seconds (polled every ``interval``); RuntimeError if ``process`` (``name``,
+    logging to ``log``) exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode} while starting (log: {log})")
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            try:
+                conn.request("GET", "/web/health")
+                if conn.getresponse().status == 200:
+                    return True
+            finally:
+                conn.close()
+        time.sleep(interval)
+    return False
 
 
 def start_server(dbname, port, workers, logfile, startup_timeout, proxy_mode=False):
@@ -359,18 +369,8 @@ def start_server(dbname, port, workers, logfile, startup_timeout, proxy_mode=Fal
         *_db_options(),
     ]
     process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + startup_timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Odoo exited with {process.returncode} while starting (log: {logfile})")
-        with contextlib.suppress(OSError, http.client.HTTPException):
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/web/health")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return process
-            conn.close()
-        time.sleep(0.5)
+    if _answers_health(process, "Odoo", logfile, port, startup_timeout, 0.5):
+        return process
     stop_server(process)
     raise RuntimeError(f"Odoo did not answer on 127.0.0.1:{port} within {startup_timeout:.0f} s (log: {logfile})")
 
