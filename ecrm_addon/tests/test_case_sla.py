@@ -42,28 +42,29 @@ class TestCaseDeadlines(EcrmCaseCommon):
         """The plans of one batch (``memo``) walk working time read once and land
         where Odoo's ``plan_hours`` does: forward and backward, over nights,
         weekends and a public holiday, and beyond the time read (left to it)."""
-        self.env["resource.calendar.leaves"].create(
-            {
-                "name": "Shop holiday",
-                "calendar_id": self.calendar.id,
-                "date_from": self.dt("2026-11-25 00:00"),
-                "date_to": self.dt("2026-11-25 23:59"),
-            }
-        )
-        starts = [self.dt(moment) for moment in ("2026-11-20 16:00", "2026-11-21 10:00", "2026-11-23 08:30")]
-        hours = [0.5, 1, 4, 8, 16, 24.25, 40, 300, -1, -3.5, -16, -200]
-        memo = {}
-        for start in starts:
-            for amount in hours:
-                with self.subTest(start=start, hours=amount):
-                    planned = self.policy._ecrm_plan(start, amount, memo=memo)
-                    self.assertEqual(planned, self.policy._ecrm_plan(start, amount))
-        self.env.flush_all()
-        memo = {}
-        self.policy._ecrm_plan(starts[0], 4, memo=memo)
-        with self.assertQueryCount(0):
-            for amount in (8, 16, 24.25, -3.5):
-                self.policy._ecrm_plan(starts[1], amount, memo=memo)
+        with freeze_time("2026-11-19 09:00"):  # dated data and check alike: the same on any day
+            self.env["resource.calendar.leaves"].create(
+                {
+                    "name": "Shop holiday",
+                    "calendar_id": self.calendar.id,
+                    "date_from": self.dt("2026-11-25 00:00"),
+                    "date_to": self.dt("2026-11-25 23:59"),
+                }
+            )
+            starts = [self.dt(moment) for moment in ("2026-11-20 16:00", "2026-11-21 10:00", "2026-11-23 08:30")]
+            hours = [0.5, 1, 4, 8, 16, 24.25, 40, 300, -1, -3.5, -16, -200]
+            memo = {}
+            for start in starts:
+                for amount in hours:
+                    with self.subTest(start=start, hours=amount):
+                        planned = self.policy._ecrm_plan(start, amount, memo=memo)
+                        self.assertEqual(planned, self.policy._ecrm_plan(start, amount))
+            self.env.flush_all()
+            memo = {}
+            self.policy._ecrm_plan(starts[0], 4, memo=memo)
+            with self.assertQueryCount(0):
+                for amount in (8, 16, 24.25, -3.5):
+                    self.policy._ecrm_plan(starts[1], amount, memo=memo)
 
     def test_waiting_on_customer_adds_paused_time_back(self):
         with freeze_time("2026-11-23 09:00"):
