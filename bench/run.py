@@ -19,6 +19,7 @@ options)`` and ``table_rows(result)``, listed in SECTIONS.
 import argparse
 import contextlib
 import datetime
+import hashlib
 import importlib
 import importlib.util
 import json
@@ -51,6 +52,7 @@ SECTIONS = {
 }
 DEFAULT_DB = "ecrm_bench"
 GENERATION_PARAM = "ecrm_bench.generation"
+CODE_PARAM = "ecrm_bench.code"
 
 
 def section_available(name):
@@ -140,28 +142,73 @@ def load_average():
     return None
 
 
-def ensure_database(dbname, args, addons):
-    """Create the scratch database with ecrm_addon (no demo data) when it is missing."""
-    import odoo
-    from odoo.service import db as db_service
+def repo_modules(root=REPO):
+    """The addons of this repository (folders with a manifest)."""
+    return sorted(path.name for path in root.iterdir() if (path / "__manifest__.py").is_file())
 
-    if db_service.exp_db_exist(dbname):
-        return False
-    print(f"creating database {dbname} with ecrm_addon, no demo data (a few minutes) ...", flush=True)
+
+def code_digest(modules, root=REPO):
+    """One digest of the sources of ``modules``: what an update would load.
+    Bytecode caches are left out; a renamed or moved file changes it."""
+    digest = hashlib.sha256()
+    for module in modules:
+        for path in sorted((root / module).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _odoo(dbname, args, addons, *options):
+    """Run Odoo once on ``dbname`` (``--stop-after-init``); exits with its log tail when it fails."""
+    import odoo
+
     odoo_root = Path(odoo.__file__).resolve().parent.parent
     command = [sys.executable]
     command += [str(odoo_root / "odoo-bin")] if (odoo_root / "odoo-bin").is_file() else ["-m", "odoo"]
-    command += ["-d", dbname, "-i", "ecrm_addon", "--without-demo=all", "--stop-after-init", "--log-level=warn"]
+    command += ["-d", dbname, *options, "--stop-after-init", "--log-level=warn"]
     command += ["--addons-path", addons, "--http-port", os.environ.get("ECRM_BENCH_HTTP_PORT", "8191")]
     if args.data_dir:
         command += ["--data-dir", args.data_dir]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
         sys.stderr.write(done.stdout[-3000:] + done.stderr[-3000:])
-        with contextlib.suppress(Exception):
-            db_service.exp_drop(dbname)
-        sys.exit(f"installing ecrm_addon into {dbname} failed; the half-made database was dropped")
-    return True
+    return done.returncode == 0
+
+
+def ensure_database(dbname, args, addons):
+    """Create the scratch database with ecrm_addon (no demo data) when it is
+    missing; update this repository's addons in an existing one whose code is
+    not the checkout's (the digest of the last install or update is kept in
+    the database). Returns the digest of the code the database now runs."""
+    import odoo
+    from odoo.service import db as db_service
+
+    if not db_service.exp_db_exist(dbname):
+        print(f"creating database {dbname} with ecrm_addon, no demo data (a few minutes) ...", flush=True)
+        if not _odoo(dbname, args, addons, "-i", "ecrm_addon", "--without-demo=all"):
+            with contextlib.suppress(Exception):
+                db_service.exp_drop(dbname)
+            sys.exit(f"installing ecrm_addon into {dbname} failed; the half-made database was dropped")
+        with odoo.sql_db.db_connect(dbname).cursor() as cr:
+            return code_digest(_installed(cr, repo_modules()))
+    with odoo.sql_db.db_connect(dbname).cursor() as cr:
+        installed = _installed(cr, repo_modules())
+        cr.execute("SELECT value FROM ir_config_parameter WHERE key = %s", [CODE_PARAM])
+        stored = (cr.fetchone() or [None])[0]
+    digest = code_digest(installed)
+    if stored != digest:
+        print(f"updating {', '.join(installed)} in {dbname}: its code is not this checkout's ...", flush=True)
+        if not _odoo(dbname, args, addons, "-u", ",".join(installed)):
+            sys.exit(f"updating {dbname} failed (see above); the database is left as it was")
+    return digest
+
+
+def _installed(cr, modules):
+    cr.execute(
+        "SELECT name FROM ir_module_module WHERE state = 'installed' AND name = ANY(%s) ORDER BY name", [modules]
+    )
+    return [name for (name,) in cr.fetchall()]
 
 
 def prepare_data(env, args, customers, orders):
@@ -223,7 +270,7 @@ def run_scale(dbname, customers, orders, args, addons):
 
     import odoo
 
-    ensure_database(dbname, args, addons)
+    digest = ensure_database(dbname, args, addons)
     registry = odoo.modules.registry.Registry(dbname)
     result = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -237,6 +284,8 @@ def run_scale(dbname, customers, orders, args, addons):
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         if "ecrm.rfm.score" not in env:
             sys.exit(f"ecrm_addon is not installed in {dbname} (see bench/README.md)")
+        env["ir.config_parameter"].set_param(CODE_PARAM, digest)
+        cr.commit()
         result["machine"] = machine_info(cr)
         generated = prepare_data(env, args, customers, orders)
         if generated:

@@ -263,6 +263,41 @@ def test_runner_help_runs_without_odoo():
     assert "--update" in result.stdout and "--scales" in result.stdout
 
 
+def _addon(root, name, files):
+    folder = root / name
+    for relative, text in {"__manifest__.py": "{}", **files}.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text, encoding="utf-8")
+
+
+def test_repo_modules_are_the_folders_with_a_manifest(tmp_path):
+    _addon(tmp_path, "b_addon", {})
+    _addon(tmp_path, "a_addon", {})
+    (tmp_path / "bench").mkdir()
+    assert runner.repo_modules(tmp_path) == ["a_addon", "b_addon"]
+
+
+def test_code_digest_follows_the_sources_and_ignores_bytecode(tmp_path):
+    _addon(tmp_path, "a_addon", {"models/a.py": "x = 1\n"})
+    before = runner.code_digest(["a_addon"], tmp_path)
+    _addon(tmp_path, "a_addon", {"models/__pycache__/a.cpython-312.pyc": "bytecode"})
+    assert runner.code_digest(["a_addon"], tmp_path) == before
+    (tmp_path / "a_addon" / "models" / "a.py").write_text("x = 2\n", encoding="utf-8")
+    changed = runner.code_digest(["a_addon"], tmp_path)
+    assert changed != before
+    (tmp_path / "a_addon" / "models" / "a.py").rename(tmp_path / "a_addon" / "models" / "b.py")
+    assert runner.code_digest(["a_addon"], tmp_path) not in (before, changed)
+
+
+def test_code_digest_covers_only_the_installed_modules(tmp_path):
+    _addon(tmp_path, "a_addon", {"a.py": "a\n"})
+    _addon(tmp_path, "b_addon", {"b.py": "b\n"})
+    only_a = runner.code_digest(["a_addon"], tmp_path)
+    (tmp_path / "b_addon" / "b.py").write_text("changed\n", encoding="utf-8")
+    assert runner.code_digest(["a_addon"], tmp_path) == only_a
+    assert runner.code_digest(["a_addon", "b_addon"], tmp_path) != only_a
+
+
 # --- targets next to the measures -------------------------------------------------------
 
 
