@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.tools import email_normalize, format_date, format_time, is_html_empty
 
 from ..tools.mail_headers import is_bounce_sender
+from .ir_qweb import CACHE_INLINE
 
 _logger = logging.getLogger(__name__)
 
@@ -130,7 +131,8 @@ class EcrmCase(models.Model):
         again, cost more than the rest of a new case. The template is rendered
         once (``mail.template._generate_template``) and posted."""
         self.ensure_one()
-        values = template._generate_template(
+        # its body compiled once per worker, not at each rendering (see ir_qweb.py)
+        values = template.with_context(**{CACHE_INLINE: True})._generate_template(
             self.ids,
             (
                 "attachment_ids",

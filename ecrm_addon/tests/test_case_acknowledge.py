@@ -162,6 +162,29 @@ class TestCaseAcknowledge(AcknowledgeCommon):
         self.assertEqual(emails, ["jane.doe@example.com", "manager@shop.example"])
         self.assertEqual(template.attachment_ids.res_model, "mail.template", "the template keeps its own file")
 
+    def test_template_body_is_compiled_once_and_again_once_edited(self):
+        """The body is compiled at the first acknowledgement only (Odoo compiles
+        an inline template at each rendering, twice); an edited body is new
+        source, compiled and used at once."""
+        IrQweb = type(self.env["ir.qweb"])
+        generate_code = IrQweb._generate_code
+        compiled = []
+
+        def spy(qweb, template):
+            compiled.append(template)
+            return generate_code(qweb, template)
+
+        self.patch(IrQweb, "_generate_code", spy)
+        self.env.registry.clear_cache("templates")
+        self.assertIn("We have received your request", self.acks(self.new_case(acknowledge=True)).body)
+        self.assertTrue(compiled)
+        compiled.clear()
+        self.assertIn("We have received your request", self.acks(self.new_case(acknowledge=True)).body)
+        self.assertEqual(compiled, [], "nothing compiled for the second acknowledgement")
+        self.template.body_html = self.template.body_html.replace("We have received", "We received")
+        self.assertIn("We received your request", self.acks(self.new_case(acknowledge=True)).body)
+        self.assertTrue(compiled)
+
     def test_shop_without_sender_address_still_opens_the_case(self):
         self.company.email = False
         self.patch(type(self.env["ir.mail_server"]), "_get_default_from_address", lambda self: False)
