@@ -62,9 +62,13 @@ class EcrmCase(models.Model):
         """Email each case's customer the acknowledgement (shipped template), in
         their language, and log it; customers who cannot or must not get it are
         skipped (see ``_ecrm_reachable``)."""
-        template = self.env.ref("ecrm_addon.ecrm_case_mail_template_acknowledge", raise_if_not_found=False)
-        if not template:
+        # the cached id, without the query of env.ref (a deleted template loses its xmlid)
+        template_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "ecrm_addon.ecrm_case_mail_template_acknowledge", raise_if_not_found=False
+        )
+        if not template_id:
             return self.browse()
+        template = self.env["mail.template"].browse(template_id)
         cases = self._ecrm_reachable().filtered(lambda case: case._ecrm_post_customer_template(template))
         cases._ecrm_log_customer_mail(self.env._("Case acknowledged"), "service")
         return cases
