@@ -45,9 +45,11 @@ from . import ecrm_segment_action
 from . import ecrm_segment_action_log
 from . import ecrm_webhook_delivery
 from . import ir_http
+from . import ir_qweb
 from . import mail_activity
 from . import mail_compose_message
 from . import mail_mail
+from . import mail_render_mixin
 from . import mail_thread
 from . import mailing_mailing
 from . import mailing_mailing_channel

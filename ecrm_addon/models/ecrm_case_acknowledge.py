@@ -1,13 +1,15 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import base64
 import logging
 
 import pytz
 
 from odoo import api, fields, models
-from odoo.tools import email_normalize, format_date, format_time
+from odoo.tools import email_normalize, format_date, format_time, is_html_empty
 
 from ..tools.mail_headers import is_bounce_sender
+from .ir_qweb import CACHE_INLINE
 
 _logger = logging.getLogger(__name__)
 
@@ -60,9 +62,13 @@ class EcrmCase(models.Model):
         """Email each case's customer the acknowledgement (shipped template), in
         their language, and log it; customers who cannot or must not get it are
         skipped (see ``_ecrm_reachable``)."""
-        template = self.env.ref("ecrm_addon.ecrm_case_mail_template_acknowledge", raise_if_not_found=False)
-        if not template:
+        # the cached id, without the query of env.ref (a deleted template loses its xmlid)
+        template_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "ecrm_addon.ecrm_case_mail_template_acknowledge", raise_if_not_found=False
+        )
+        if not template_id:
             return self.browse()
+        template = self.env["mail.template"].browse(template_id)
         cases = self._ecrm_reachable().filtered(lambda case: case._ecrm_post_customer_template(template))
         cases._ecrm_log_customer_mail(self.env._("Case acknowledged"), "service")
         return cases
@@ -93,10 +99,11 @@ class EcrmCase(models.Model):
         return author, author.email_formatted or self.env["ir.mail_server"].sudo()._get_default_from_address()
 
     def _ecrm_customer_template_options(self):
-        """message_post_with_source's options of an automatic email to the
-        customer: a note emailed to the recipients of the template (the customer)
-        only, queued (the mail cron sends it), from the shop rather than whoever
-        opened or moved the case (a portal customer, an API client)."""
+        """message_post_with_source's (and ``_ecrm_post_template``'s) options of
+        an automatic email to the customer: a note emailed to the recipients of
+        the template (the customer) only, queued (the mail cron sends it), from
+        the shop rather than whoever opened or moved the case (a portal
+        customer, an API client)."""
         author, email_from = self._ecrm_shop_sender()
         return {
             "message_type": "auto_comment",
@@ -117,8 +124,61 @@ class EcrmCase(models.Model):
             return False
         # the customer is notified even when they caused the email (a case they opened
         # on the portal): Odoo leaves the current user out of the recipients otherwise
-        self.with_context(mail_notify_author=True).message_post_with_source(template, **options)
+        self.with_context(mail_notify_author=True)._ecrm_post_template(template, **options)
         return True
+
+    def _ecrm_post_template(self, template, **options):
+        """Post ``template`` on this case as ``message_post_with_source(template,
+        **options)`` does (the same message, recipients, attachments, language
+        and email), without its composer wizard: a ``mail.compose.message``
+        created per case, whose computed fields each rendered the template
+        again, cost more than the rest of a new case. The template is rendered
+        once (``mail.template._generate_template``) and posted."""
+        self.ensure_one()
+        # its body compiled once per worker, not at each rendering (see ir_qweb.py)
+        values = template.with_context(**{CACHE_INLINE: True})._generate_template(
+            self.ids,
+            (
+                "attachment_ids",
+                "body_html",
+                "email_cc",
+                "email_to",
+                "lang",
+                "partner_to",
+                "report_template_ids",
+                "scheduled_date",
+                "subject",
+            ),
+            find_or_create_partners=True,
+        )[self.id]
+        attachment_ids = []
+        if values.get("attachment_ids"):
+            # the template's own files are copied for the message, as the composer copies them
+            attachment_ids = (
+                self.env["ir.attachment"]
+                .browse(values["attachment_ids"])
+                .copy({"res_model": "mail.compose.message", "res_id": 0})
+                .ids[::-1]
+            )
+        body = values.get("body_html")
+        return self.message_post(
+            **{
+                # the composer's values for a template in comment mode
+                "email_add_signature": False,
+                "email_layout_xmlid": template.email_layout_xmlid,
+                "mail_auto_delete": template.auto_delete,
+                "mail_server_id": template.mail_server_id.id,
+                **options,
+                "body": body if body and not is_html_empty(body) else "",
+                "subject": values.get("subject") or self._message_compute_subject(),
+                "partner_ids": values.get("partner_ids", []),
+                "attachment_ids": attachment_ids,
+                "attachments": [(name, base64.b64decode(data)) for name, data in values.get("attachments", [])],
+                "scheduled_date": values.get("scheduled_date") or False,
+                # the layout around the body in the customer's language too
+                "force_email_lang": values.get("lang"),
+            }
+        )
 
     def _ecrm_log_customer_mail(self, label, category):
         """One outbound email touch per case on its customer's interaction log

@@ -1,6 +1,6 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 
 from .ecrm_interaction import CHANNELS, DEFAULT_WEIGHTS
@@ -38,12 +38,31 @@ class EcrmPressureWeight(models.Model):
             if row.weight < 0:
                 raise ValidationError(self.env._("A channel weight cannot be negative."))
 
+    # every touch logged reads them (a new case twice): kept per worker until a weight changes
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env.registry.clear_cache()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env.registry.clear_cache()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env.registry.clear_cache()
+        return super().unlink()
+
     @api.model
     def _ecrm_weights(self, company):
         """``{channel: weight}`` of ``company``: its rows, the shipped defaults elsewhere."""
+        return dict(self._ecrm_company_weights(company.id))
+
+    @tools.ormcache("company_id")
+    def _ecrm_company_weights(self, company_id):
         weights = {channel: DEFAULT_WEIGHTS.get(channel, 1.0) for channel, _label in CHANNELS}
         # sudo: whoever causes a touch (a portal customer, a marketing user) logs it with the company's weights
-        rows = self.sudo().search_fetch([("company_id", "=", company.id)], ["channel", "weight"])
+        rows = self.sudo().search_fetch([("company_id", "=", company_id)], ["channel", "weight"])
         weights.update({row.channel: row.weight for row in rows})
         return weights
 

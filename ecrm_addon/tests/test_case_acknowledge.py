@@ -55,6 +55,66 @@ class AcknowledgeCommon(EcrmCaseCommon):
     def mails_to(self, partner):
         return self.env["mail.mail"].search([("recipient_ids", "in", partner.ids)])
 
+    def assert_posted_as_the_composer_posts(self, case, template):
+        """``_ecrm_post_template`` posts what Odoo's composer posted before
+        (``message_post_with_source``), with the same options: the message and
+        its email, field by field, as the API user would post them."""
+        case = case.with_user(self.agent).with_context(mail_notify_author=True)
+        options = case._ecrm_customer_template_options()
+        with freeze_time(MONDAY_8):
+            composed = case.message_post_with_source(template, **options)
+            direct = case._ecrm_post_template(template, **options)
+        message_fields = [
+            "subject",
+            "body",
+            "partner_ids",
+            "author_id",
+            "email_from",
+            "reply_to",
+            "message_type",
+            "subtype_id",
+            "record_name",
+            "email_layout_xmlid",
+            "email_add_signature",
+            "mail_server_id",
+            "record_company_id",
+            "record_alias_domain_id",
+            "model",
+            "res_id",
+            "date",
+        ]
+        [composed_values], [direct_values] = composed.read(message_fields), direct.read(message_fields)
+        composed_values.pop("id"), direct_values.pop("id")
+        self.assertEqual(direct_values, composed_values)
+        self.assertEqual(direct.attachment_ids.mapped("name"), composed.attachment_ids.mapped("name"))
+        self.assertEqual(direct.attachment_ids.mapped("raw"), composed.attachment_ids.mapped("raw"))
+        # copies of their own, attached to the case
+        self.assertFalse(direct.attachment_ids & composed.attachment_ids)
+        self.assertEqual(direct.attachment_ids.mapped("res_model"), composed.attachment_ids.mapped("res_model"))
+        mail_fields = [
+            "subject",
+            "body_html",
+            "email_from",
+            "reply_to",
+            "recipient_ids",
+            "email_to",
+            "auto_delete",
+            "is_notification",
+            "state",
+            "scheduled_date",
+            "mail_server_id",
+            "headers",
+        ]
+
+        def mails(message):
+            found = self.env["mail.mail"].search([("mail_message_id", "=", message.id)])
+            values = [{key: value for key, value in row.items() if key != "id"} for row in found.read(mail_fields)]
+            return sorted(values, key=lambda row: row["recipient_ids"])
+
+        self.assertTrue(mails(direct))
+        self.assertEqual(mails(direct), mails(composed))
+        return direct
+
 
 @tagged("post_install", "-at_install")
 class TestCaseAcknowledge(AcknowledgeCommon):
@@ -84,6 +144,46 @@ class TestCaseAcknowledge(AcknowledgeCommon):
             )
             self.assertEqual((log.category, log.channel), ("service", "email"))
             self.assertIn("Case acknowledged", log.name)
+
+    def test_acknowledgement_is_what_the_composer_posted(self):
+        case = self.new_case()
+        direct = self.assert_posted_as_the_composer_posts(case, self.template)
+        self.assertIn("We have received your request", direct.body)
+
+    def test_template_attachments_and_addresses_are_posted_as_the_composer_posted(self):
+        """A shop's edited template: a file attached and a copy to an address."""
+        template = self.template.copy({"email_cc": "manager@shop.example"})
+        template.attachment_ids = self.env["ir.attachment"].create(
+            {"name": "returns.txt", "raw": b"Returns policy", "res_model": template._name, "res_id": template.id}
+        )
+        direct = self.assert_posted_as_the_composer_posts(self.new_case(), template)
+        self.assertEqual(direct.attachment_ids.mapped("raw"), [b"Returns policy"])
+        emails = sorted(direct.partner_ids.mapped("email_normalized"))
+        self.assertEqual(emails, ["jane.doe@example.com", "manager@shop.example"])
+        self.assertEqual(template.attachment_ids.res_model, "mail.template", "the template keeps its own file")
+
+    def test_template_body_is_compiled_once_and_again_once_edited(self):
+        """The body is compiled at the first acknowledgement only (Odoo compiles
+        an inline template at each rendering, twice); an edited body is new
+        source, compiled and used at once."""
+        IrQweb = type(self.env["ir.qweb"])
+        generate_code = IrQweb._generate_code
+        compiled = []
+
+        def spy(qweb, template):
+            compiled.append(template)
+            return generate_code(qweb, template)
+
+        self.patch(IrQweb, "_generate_code", spy)
+        self.env.registry.clear_cache("templates")
+        self.assertIn("We have received your request", self.acks(self.new_case(acknowledge=True)).body)
+        self.assertTrue(compiled)
+        compiled.clear()
+        self.assertIn("We have received your request", self.acks(self.new_case(acknowledge=True)).body)
+        self.assertEqual(compiled, [], "nothing compiled for the second acknowledgement")
+        self.template.body_html = self.template.body_html.replace("We have received", "We received")
+        self.assertIn("We received your request", self.acks(self.new_case(acknowledge=True)).body)
+        self.assertTrue(compiled)
 
     def test_shop_without_sender_address_still_opens_the_case(self):
         self.company.email = False
@@ -173,6 +273,12 @@ class TestCaseAcknowledgeSpanish(AcknowledgeCommon):
             self.assertIn("Hemos recibido su solicitud", body)
             self.assertIn("lunes, 30 de noviembre de 2026, 14:00 (Europe/Madrid)", body)
             self.assertNotIn("We have received", body)
+
+    def test_spanish_acknowledgement_is_what_the_composer_posted(self):
+        direct = self.assert_posted_as_the_composer_posts(self.new_case(), self.template)
+        self.assertIn("Hemos recibido su solicitud", direct.body)
+        mail = self.env["mail.mail"].search([("mail_message_id", "=", direct.id)])
+        self.assertIn("Hemos recibido su solicitud", mail.body_html)
 
     def test_spanish_customer_without_sla_is_told_as_soon_as_possible(self):
         self.policy.active = False

@@ -140,7 +140,7 @@ class TestPressureThreshold(ThresholdCase):
             self._touches(partner, 3)
         self.env["ecrm.pressure.weight"]._ecrm_weights(self.company)
         self.env.flush_all()
-        with self.assertQueryCount(3):  # the rules' search, the weights, then the verdicts
+        with self.assertQueryCount(2):  # the rules' search, then the verdicts (the weights are cached)
             result = self.Rule._ecrm_check(
                 self.company, "email", "marketing", keys=partners.mapped("email_normalized"), now=NOW
             )
@@ -227,6 +227,19 @@ class TestPressureWeights(TransactionCase):
             ]
         )
         self.assertEqual(rows.mapped("weight"), [3.0, 9.0, 2.0], "a channel without a row weighs the default")
+
+    def test_weights_are_read_once_and_again_after_a_change(self):
+        Interaction = self.env["ecrm.interaction"]
+        self.assertEqual(Interaction._channel_weights()["phone"], 3.0)
+        with self.assertQueryCount(0):
+            Interaction._channel_weights()
+        row = self.Weight.search([("channel", "=", "phone"), ("company_id", "=", self.env.company.id)])
+        row.weight = 4.0
+        self.assertEqual(Interaction._channel_weights()["phone"], 4.0)
+        row.unlink()
+        self.assertEqual(Interaction._channel_weights()["phone"], 3.0, "the shipped default again")
+        self.Weight.create({"channel": "phone", "weight": 6.0})
+        self.assertEqual(Interaction._channel_weights()["phone"], 6.0)
 
     def test_one_weight_per_company_and_channel(self):
         with self.assertRaises(IntegrityError), mute_logger("odoo.sql_db"), self.cr.savepoint():
