@@ -140,7 +140,8 @@ class TestPressureThreshold(ThresholdCase):
             self._touches(partner, 3)
         self.env["ecrm.pressure.weight"]._ecrm_weights(self.company)
         self.env.flush_all()
-        with self.assertQueryCount(3):  # the rules' search, the weights, then the verdicts
+        # the rules' search, the weights, then the verdicts (one statement, its planner settings put back after)
+        with self.assertQueryCount(4):
             result = self.Rule._ecrm_check(
                 self.company, "email", "marketing", keys=partners.mapped("email_normalized"), now=NOW
             )
