@@ -296,17 +296,17 @@ class EcrmPressureRule(models.Model):
 
     @api.model
     def _ecrm_audience_sql(self, company, channel):
-        """Whether rule ``r`` applies to customer ``c.partner_id`` (SQL over the
-        ``pairs`` of ``_ecrm_check_sql``), beyond its segments: an
-        "unresponsive only" rule holds only customers flagged unresponsive on
-        the message's ``channel`` in ``company`` (``ecrm.response.score``)."""
+        """Whether an "unresponsive only" rule holds customer ``f.partner_id``
+        (SQL over the customers' rows of ``_ecrm_check_sql``), beyond its
+        segments: only customers flagged unresponsive on the message's
+        ``channel`` in ``company`` (``ecrm.response.score``)."""
         return SQL(
-            """(r.unresponsive_only IS NOT TRUE OR EXISTS (
+            """EXISTS (
                    SELECT 1 FROM ecrm_response_score rr
-                    WHERE rr.partner_id = c.partner_id
+                    WHERE rr.partner_id = f.partner_id
                       AND rr.company_id = %s
                       AND rr.channel = %s
-                      AND rr.unresponsive))""",
+                      AND rr.unresponsive)""",
             company.id,
             channel,
         )
