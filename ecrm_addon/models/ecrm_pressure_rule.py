@@ -205,7 +205,7 @@ class EcrmPressureRule(models.Model):
         (see ``tools.pressure.Verdict``). Transactional and service messages are never blocked.
         """
         now = now or fields.Datetime.now()
-        keys = list(dict.fromkeys(key for key in keys or () if key))
+        keys = list({*(keys or ())} - {None, False, ""})  # each key once (a set: no Python loop)
         if not (partner_ids or keys):
             return Verdicts(())
         if partner_ids:

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from contextlib import closing, suppress
 from datetime import MAXYEAR
+from itertools import chain
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -139,7 +140,7 @@ class MailingMailing(models.Model):
         belongs to a known customer. Only the blocked records get a ``Verdict``.
         """
         self.ensure_one()
-        keys = {key for record_keys in keys_by_res_id.values() for key in record_keys if key}
+        keys = set(chain.from_iterable(keys_by_res_id.values()))
         verdicts = self.env["ecrm.pressure.rule"]._ecrm_check(
             self._ecrm_pressure_company(), self._ecrm_pressure_channel(), "marketing", keys=keys, now=now
         )

@@ -219,14 +219,14 @@ def filter_batch(keys_by_res_id, verdicts, sent=None):
     cannot matter: without sends carried from earlier batches (``sent``
     None), a record reaching one customer is refused when that customer has
     no capacity left, and allowed when it has some and no other record
-    reaches it. Only the other records (a customer reached several times, a
-    record reaching several customers with one full) go through ``allocate``,
-    in order.
+    reaches it. Only the records of the customers reached several times, or
+    full and reached with others by one record, go through ``allocate``, in
+    order.
     """
     partner_of, limits, full = verdicts.partners, verdicts.limits, verdicts.full
     partners, refused = {}, {}
     seen, again = set(), set()
-    shared_full = False  # a record reaching several customers, one of them full
+    shared_full = set()  # the full customers of records reaching several customers
     for res_id, record_keys in keys_by_res_id.items():
         found = partner_of.get(record_keys[0]) if len(record_keys) == 1 else _record_customers(record_keys, verdicts)
         if found is None:
@@ -235,7 +235,7 @@ def filter_batch(keys_by_res_id, verdicts, sent=None):
             partners[res_id] = found
             again.update(seen.intersection(found))
             seen.update(found)
-            shared_full = shared_full or not full.isdisjoint(found)
+            shared_full.update(full.intersection(found))
             continue
         partners[res_id] = (found,)
         if found in seen:
@@ -246,9 +246,7 @@ def filter_batch(keys_by_res_id, verdicts, sent=None):
             refused[res_id] = limits[found][1:]
     if sent is not None:
         return partners, allocate(list(partners.items()), limits, sent)
-    hot = {pid for pid in again if pid in limits}
-    if shared_full:
-        hot |= full
+    hot = {pid for pid in again if pid in limits} | shared_full
     if hot:
         # in order, the records whose decision may depend on the others
         refused.update(
