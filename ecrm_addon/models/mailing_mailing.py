@@ -2,11 +2,12 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from contextlib import closing, suppress
 from datetime import MAXYEAR
+from itertools import chain
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools.pressure import Verdict, allocate_batch, batch_partners
+from ..tools.pressure import Verdict, filter_batch
 
 
 class PressureSimulation:
@@ -139,16 +140,15 @@ class MailingMailing(models.Model):
         belongs to a known customer. Only the blocked records get a ``Verdict``.
         """
         self.ensure_one()
-        keys = {key for record_keys in keys_by_res_id.values() for key in record_keys if key}
+        keys = set(chain.from_iterable(keys_by_res_id.values()))
         verdicts = self.env["ecrm.pressure.rule"]._ecrm_check(
             self._ecrm_pressure_company(), self._ecrm_pressure_channel(), "marketing", keys=keys, now=now
         )
-        # no object per recipient: the customers and limits as the check holds them
-        partners = batch_partners(keys_by_res_id, verdicts)
+        # one pass over the records, no object per recipient beyond its customers
+        partners, refused = filter_batch(keys_by_res_id, verdicts, sent)
         # sudo: the override is a manager's decision; whoever sends honours it.
         if self.sudo().ecrm_ignore_pressure:
             return {}, partners
-        refused = allocate_batch(partners, verdicts.limits, verdicts.full, sent)
         blocked = {
             res_id: Verdict(list(partners[res_id]), rule_id, blocked_until, {})
             for res_id, (blocked_until, _sequence, rule_id) in refused.items()

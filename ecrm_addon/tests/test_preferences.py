@@ -74,7 +74,8 @@ class TestPreferenceLimits(PressureCase):
         self.Rule.create({"name": "One", "max_count": 1})
         partners = self.env["res.partner"].create([{"name": f"P {i}", "email": f"p{i}@example.com"} for i in range(10)])
         self.env.flush_all()
-        with self.assertQueryCount(2):  # the rules' search, then the verdicts
+        # the rules' search, then the verdicts (one statement, its planner settings put back after)
+        with self.assertQueryCount(3):
             self.Rule._ecrm_check(self.company, "email", "marketing", keys=partners.mapped("email_normalized"), now=NOW)
 
     def test_the_personal_rule_stays_archived(self):

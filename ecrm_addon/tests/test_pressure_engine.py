@@ -7,6 +7,7 @@ from freezegun import freeze_time
 from odoo.addons.ecrm_addon.tools.pressure import rule_blocked_until
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import SQL
 
 NOW = datetime(2026, 3, 2, 12, 0, 0)
 
@@ -211,8 +212,57 @@ class TestPressureEngine(PressureCase):
         for partner in partners[:10]:
             self._touch(partner, NOW - timedelta(hours=2))
         self.env.flush_all()
-        with self.assertQueryCount(2):  # the rules' search, then the verdicts
+        # the rules' search, then the verdicts (one statement, its planner settings put back after)
+        with self.assertQueryCount(3):
             result = self.Rule._ecrm_check(
                 self.company, "email", "marketing", keys=partners.mapped("email_normalized"), now=NOW
             )
         self.assertEqual(sum(1 for v in result.values() if v.rule_id), 10)
+
+    def test_many_customers_read_the_log_in_one_pass(self):
+        """The plan guard: for a batch of many customers the planner knows
+        they are many (estimated from the partners' statistics, not a default
+        of 200) and reads the log in one pass (hash or merge join), never one
+        index range per customer in a nested loop (which once took 63 s at
+        100k customers). Checked with EXPLAIN on analyzed data."""
+        rule = self.Rule.create({"name": "Four", "max_count": 4, "min_interval_hours": 48})
+        partners = self.env["res.partner"].create(
+            [{"name": f"Many {i}", "email": f"many{i}@example.com"} for i in range(1500)]
+        )
+        self.env.flush_all()
+        # ten touches per customer over the last two months, in one statement
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO ecrm_interaction (partner_id, commercial_partner_id, company_id, name, channel,
+                                                 direction, category, date)
+                   SELECT p.id, p.id, %s, 'Touch', 'email', 'outbound', 'marketing', %s - make_interval(days => n * 6)
+                     FROM unnest(%s::int[]) AS p(id)
+                    CROSS JOIN generate_series(1, 10) AS n""",
+                self.company.id,
+                NOW,
+                partners.ids,
+            )
+        )
+        self.env.cr.execute("ANALYZE res_partner, ecrm_interaction")
+        keys = partners.mapped("email_normalized")
+        query = self.Rule._ecrm_check_sql(
+            self.company, "marketing", self.Rule._ecrm_resolve_sql("email", keys), rule, NOW, None, "email", "email"
+        )
+        self.env.cr.execute(SQL("EXPLAIN (FORMAT JSON) %s", query))
+        plan = self.env.cr.fetchone()[0][0]["Plan"]
+
+        def nodes(node, skip_subplans=False):
+            yield node
+            for child in node.get("Plans", ()):
+                if not (skip_subplans and child.get("Parent Relationship") in ("SubPlan", "InitPlan")):
+                    yield from nodes(child, skip_subplans)
+
+        customers = next(node for node in nodes(plan) if node.get("Subplan Name") == "CTE customers")
+        self.assertGreater(customers["Plan Rows"], len(keys) / 2, "the planner knows the customers are many")
+        for loop in (node for node in nodes(plan) if node["Node Type"] == "Nested Loop"):
+            inner = next(child for child in loop["Plans"] if child["Parent Relationship"] == "Inner")
+            self.assertNotIn(
+                "ecrm_interaction",
+                [node.get("Relation Name") for node in nodes(inner, skip_subplans=True)],
+                "no index range of the log per customer",
+            )

@@ -23,10 +23,9 @@ state the window edges once:
 """
 
 import math
-from collections import Counter, namedtuple
+from collections import namedtuple
 from collections.abc import Mapping
 from datetime import timedelta
-from itertools import chain
 
 # What the engine says about one recipient key: the commercial partners it
 # resolves to; the strictest rule blocking it now (id and the moment it frees),
@@ -152,6 +151,8 @@ class Verdicts(Mapping):
         for key, partner_id, capacity, blocked_until, sequence, row_rule_id in rows:
             if key in partners:
                 known = partners[key]
+                if known == partner_id or (type(known) is tuple and partner_id in known):
+                    continue  # the same customer through two of its contacts
                 partners[key] = (*known, partner_id) if type(known) is tuple else (known, partner_id)
                 shared.add(key)
             else:
@@ -197,43 +198,58 @@ class Verdicts(Mapping):
         return key in self.partners
 
 
-def batch_partners(keys_by_res_id, verdicts):
-    """``{res_id: (partner_id, ...)}`` (sorted) for the records of a batch whose
-    keys (``keys_by_res_id``: ``{res_id: [key, ...]}``) resolve to a known
-    customer in ``verdicts`` (``Verdicts``), in the batch's order."""
-    partner_of = verdicts.partners
-    result = {}
-    for res_id, record_keys in keys_by_res_id.items():
-        if len(record_keys) == 1:
-            found = partner_of.get(record_keys[0])
-            if found is not None:
-                result[res_id] = found if type(found) is tuple else (found,)
-        else:
-            found = {pid for key in record_keys for pid in verdicts.partner_ids(key)}
-            if found:
-                result[res_id] = tuple(sorted(found))
-    return result
+def _record_customers(record_keys, verdicts):
+    """The customers of a record with several keys (or none): one partner id,
+    a sorted tuple of several, or None."""
+    found = {pid for key in record_keys for pid in verdicts.partner_ids(key)}
+    if len(found) > 1:
+        return tuple(sorted(found))
+    return found.pop() if found else None
 
 
-def allocate_batch(partners, limits, full=None, sent=None):
-    """``allocate(list(partners.items()), limits, sent)``, walking only the
-    records a limit may refuse.
+def filter_batch(keys_by_res_id, verdicts, sent=None):
+    """One pass over the records of a mailing batch: ``(partners, refused)``.
 
-    ``partners``: ``{res_id: (partner_id, ...)}`` in sending order; ``full``:
-    the customers of ``limits`` with no capacity left (computed when None).
-    Without sends carried from earlier batches (``sent`` None), a record is
-    sure to be allowed when each of its customers has capacity left and no
-    other record of the batch reaches it: its sends count for no one else.
-    Only the other records go through ``allocate``, in order.
+    ``keys_by_res_id``: ``{res_id: [key, ...]}`` in sending order;
+    ``verdicts``: the check of their keys (``Verdicts``); ``sent``: as for
+    ``allocate``. ``partners``: ``{res_id: (partner_id, ...)}`` (sorted) for
+    the records whose keys resolve to a known customer, in the batch's order;
+    ``refused``: what ``allocate(list(partners.items()), verdicts.limits,
+    sent)`` refuses, deciding each record in the same pass when its order
+    cannot matter: without sends carried from earlier batches (``sent``
+    None), a record reaching one customer is refused when that customer has
+    no capacity left, and allowed when it has some and no other record
+    reaches it. Only the records of the customers reached several times, or
+    full and reached with others by one record, go through ``allocate``, in
+    order.
     """
+    partner_of, limits, full = verdicts.partners, verdicts.limits, verdicts.full
+    partners, refused = {}, {}
+    seen, again = set(), set()
+    shared_full = set()  # the full customers of records reaching several customers
+    for res_id, record_keys in keys_by_res_id.items():
+        found = partner_of.get(record_keys[0]) if len(record_keys) == 1 else _record_customers(record_keys, verdicts)
+        if found is None:
+            continue
+        if type(found) is tuple:
+            partners[res_id] = found
+            again.update(seen.intersection(found))
+            seen.update(found)
+            shared_full.update(full.intersection(found))
+            continue
+        partners[res_id] = (found,)
+        if found in seen:
+            again.add(found)
+        else:
+            seen.add(found)
+        if found in full:
+            refused[res_id] = limits[found][1:]
     if sent is not None:
-        return allocate(list(partners.items()), limits, sent)
-    if full is None:
-        full = {pid for pid, limit in limits.items() if not limit[0]}
-    reached = list(chain.from_iterable(partners.values()))
-    hot = set(full)
-    if len(reached) != len(set(reached)):
-        hot.update(pid for pid, count in Counter(reached).items() if count > 1 and pid in limits)
-    if not hot:
-        return {}
-    return allocate([(res_id, pids) for res_id, pids in partners.items() if not hot.isdisjoint(pids)], limits)
+        return partners, allocate(list(partners.items()), limits, sent)
+    hot = {pid for pid in again if pid in limits} | shared_full
+    if hot:
+        # in order, the records whose decision may depend on the others
+        refused.update(
+            allocate([(res_id, pids) for res_id, pids in partners.items() if not hot.isdisjoint(pids)], limits)
+        )
+    return partners, refused

@@ -10,8 +10,7 @@ from ecrm_addon.tools.pressure import (
     Verdict,
     Verdicts,
     allocate,
-    allocate_batch,
-    batch_partners,
+    filter_batch,
     pressure_capacity,
     rule_blocked_until,
     rule_capacity,
@@ -155,26 +154,43 @@ def test_verdicts_build_each_verdict_from_rows():
     assert "e@x" not in verdicts and verdicts.get("e@x") is None
     assert sorted(verdicts) == ["a@x", "b@x", "c@x", "d@x"]
     assert verdicts.full == {5, 7}
-    assert batch_partners({1: ["c@x"], 2: ["e@x"], 3: ["a@x"], 4: ["b@x", "c@x", None]}, verdicts) == {
-        1: (9,),
-        3: (5, 7),
-        4: (8, 9),
-    }
+    partners, refused = filter_batch({1: ["c@x"], 2: ["e@x"], 3: ["a@x"], 4: ["b@x", "c@x", None]}, verdicts)
+    assert partners == {1: (9,), 3: (5, 7), 4: (8, 9)}
+    assert refused == {3: (later, 20, 4)}, "the strictest of the record's full customers"
+
+
+def test_verdicts_count_a_customer_once_per_key():
+    """Two contacts of one customer sharing an address: one customer for the key."""
+    rows = [("a@x", 7, 0, NOW, 10, 3), ("a@x", 7, 0, NOW, 10, 3), ("a@x", 5, None, None, None, None)]
+    verdicts = Verdicts(rows)
+    assert verdicts.partner_ids("a@x") == (5, 7)
+    assert Verdicts(rows[:2]).partner_ids("a@x") == (7,)
 
 
 @given(
     st.lists(
-        st.lists(st.integers(min_value=1, max_value=6), min_size=1, max_size=3),
+        st.lists(st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "unknown"]), max_size=3),
         max_size=12,
     ),
+    st.dictionaries(st.sampled_from(["a", "b", "c", "d", "e", "f", "g"]), st.sets(st.integers(1, 6), min_size=1)),
     st.dictionaries(st.integers(min_value=1, max_value=6), st.integers(min_value=0, max_value=3)),
+    st.booleans(),
 )
-def test_allocate_batch_equals_allocate(records, capacities):
-    """Walking only the records a limit may refuse changes no decision."""
-    partners = {res_id: tuple(sorted(set(pids))) for res_id, pids in enumerate(records, start=1)}
+def test_filter_batch_equals_allocate(records, customers_of, capacities, carried):
+    """Deciding in one pass the records whose order cannot matter changes no
+    decision: the same customers and refusals as ``allocate`` on every record."""
     limits = {pid: (capacity, NOW + timedelta(days=pid), pid % 3, 100 + pid) for pid, capacity in capacities.items()}
-    expected = allocate(list(partners.items()), limits)
-    assert allocate_batch(partners, limits) == expected
-    assert allocate_batch(partners, limits, {pid for pid, limit in limits.items() if not limit[0]}) == expected
-    sent = {}
-    assert allocate_batch(partners, limits, sent=sent) == expected
+    rows = [(key, pid, *limits.get(pid, (None,) * 4)) for key, pids in customers_of.items() for pid in sorted(pids)]
+    verdicts = Verdicts(rows)
+    keys_by_res_id = dict(enumerate(records, start=1))
+    expected_partners = {
+        res_id: tuple(sorted(found))
+        for res_id, keys in keys_by_res_id.items()
+        if (found := {pid for key in keys for pid in customers_of.get(key, ())})
+    }
+    sent = {1: 1, 2: 2} if carried else None
+    expected = allocate(list(expected_partners.items()), limits, dict(sent) if carried else None)
+    partners, refused = filter_batch(keys_by_res_id, verdicts, sent)
+    assert partners == expected_partners
+    assert list(partners) == list(expected_partners), "in the batch's order"
+    assert refused == expected
