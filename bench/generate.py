@@ -87,9 +87,8 @@ def _rebuildable(cr, indexes):
     for index in indexes:
         cr.execute("DROP TABLE IF EXISTS bench_index_probe")
         cr.execute(SQL("CREATE TEMP TABLE bench_index_probe (LIKE %s)", SQL.identifier(index["table_name"])))
-        cr.execute("SELECT quote_ident(nspname) FROM pg_namespace WHERE oid = pg_my_temp_schema()")
-        probe = f"{cr.fetchone()[0]}.bench_index_probe"
-        definition = benchlib.retarget_index(index["definition"], index["qualified"], probe)
+        # pg_temp: how pg_get_indexdef names the session's own temporary schema
+        definition = benchlib.retarget_index(index["definition"], index["qualified"], "pg_temp.bench_index_probe")
         if definition is None:
             continue
         cr.execute(definition)
