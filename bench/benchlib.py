@@ -35,11 +35,13 @@ def chunk_ranges(first, last, size=None):
 
 def droppable_indexes(catalogue):
     """The indexes a bulk load may drop and build again after: neither unique
-    (they enforce a rule on the rows loaded) nor backing a constraint.
+    (they enforce a rule on the rows loaded) nor backing a constraint, on a
+    table the role owns (only the owner may drop an index).
 
     ``catalogue``: dicts with ``name``, ``definition`` (pg_get_indexdef),
-    ``unique`` and ``constraint`` (booleans). Returns them in the given order."""
-    return [index for index in catalogue if not index["unique"] and not index["constraint"]]
+    ``unique``, ``constraint`` and ``owned`` (booleans). Returns them in the
+    given order."""
+    return [index for index in catalogue if not index["unique"] and not index["constraint"] and index["owned"]]
 
 
 def retarget_index(definition, table, target):

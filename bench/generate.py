@@ -65,7 +65,8 @@ def _index_catalogue(cr, tables):
                       x.indrelid::regclass::text AS table_name,
                       quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qualified,
                       x.indisunique OR x.indisprimary AS unique,
-                      EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid) AS constraint
+                      EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid) AS constraint,
+                      pg_has_role(c.relowner, 'USAGE') AS owned
                  FROM pg_index x
                  JOIN pg_class i ON i.oid = x.indexrelid
                  JOIN pg_class c ON c.oid = x.indrelid

@@ -320,8 +320,8 @@ def test_chunk_ranges_cover_every_value_once_in_order():
         benchlib.chunk_ranges(1, 10, 0)
 
 
-def _index(name, definition, unique=False, constraint=False):
-    return {"name": name, "definition": definition, "unique": unique, "constraint": constraint}
+def _index(name, definition, unique=False, constraint=False, owned=True):
+    return {"name": name, "definition": definition, "unique": unique, "constraint": constraint, "owned": owned}
 
 
 def test_droppable_indexes_keep_unique_and_constraint_ones():
@@ -333,6 +333,7 @@ def test_droppable_indexes_keep_unique_and_constraint_ones():
         _index("sale_order_name_uniq", "CREATE UNIQUE INDEX sale_order_name_uniq ON ...", unique=True),
         _index("sale_order_excl", "CREATE INDEX sale_order_excl ON ... USING gist", constraint=True),
         partial,
+        _index("res_users_x_index", "CREATE INDEX res_users_x_index ON ...", owned=False),
     ]
     assert benchlib.droppable_indexes(catalogue) == [plain, partial]
 
