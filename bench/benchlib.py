@@ -18,6 +18,57 @@ INTERACTIONS_PER_ORDER = 2
 CASES_PER_CUSTOMER = 2
 
 
+# Rows per INSERT ... SELECT of the generator's big tables: bounds what one
+# statement holds (its after-trigger queue when the triggers fire).
+CHUNK_ROWS = 1_000_000
+
+
+def chunk_ranges(first, last, size=None):
+    """Consecutive inclusive ranges ``(low, high)`` covering ``first..last``,
+    ``size`` values each (default CHUNK_ROWS; the last one shorter); none when
+    ``last < first``."""
+    size = CHUNK_ROWS if size is None else size
+    if size < 1:
+        raise ValueError("a chunk holds at least one value")
+    return [(low, min(low + size - 1, last)) for low in range(first, last + 1, size)]
+
+
+def droppable_indexes(catalogue):
+    """The indexes a bulk load may drop and build again after: neither unique
+    (they enforce a rule on the rows loaded) nor backing a constraint, on a
+    table the role owns (only the owner may drop an index).
+
+    ``catalogue``: dicts with ``name``, ``definition`` (pg_get_indexdef),
+    ``unique``, ``constraint`` and ``owned`` (booleans). Returns them in the
+    given order."""
+    return [index for index in catalogue if not index["unique"] and not index["constraint"] and index["owned"]]
+
+
+def retarget_index(definition, table, target):
+    """``definition`` (pg_get_indexdef of an index of ``table``, schema-qualified
+    as PostgreSQL writes it) made to build the same index on ``target``; None
+    when it does not name ``table`` exactly once."""
+    on = f" ON {table} USING "
+    if definition.count(on) != 1:
+        return None
+    return definition.replace(on, f" ON {target} USING ")
+
+
+def index_differences(before, after):
+    """What differs between two index catalogues (name -> definition): the
+    indexes missing, added or defined differently, as readable lines."""
+    before = {index["name"]: index["definition"] for index in before}
+    after = {index["name"]: index["definition"] for index in after}
+    lines = [f"missing: {before[name]}" for name in sorted(before.keys() - after.keys())]
+    lines += [f"added: {after[name]}" for name in sorted(after.keys() - before.keys())]
+    lines += [
+        f"changed: {before[name]} -> {after[name]}"
+        for name in sorted(before.keys() & after.keys())
+        if before[name] != after[name]
+    ]
+    return lines
+
+
 def peak_memory(fn):
     """Peak Python memory (bytes, tracemalloc) while ``fn()`` runs."""
     tracemalloc.start()

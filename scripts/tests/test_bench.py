@@ -8,6 +8,7 @@ parsing import nothing of Odoo.
 """
 
 import importlib.util
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -337,3 +338,56 @@ def test_targets_summary_gives_each_issue_target_its_verdict():
 def test_markdown_table_escapes_pipes():
     text = benchlib.markdown_table([("a|b", "1")])
     assert text.splitlines() == ["| Measure | Result |", "|---|---|", "| a\\|b | 1 |"]
+
+
+# --- bulk load of the generator ------------------------------------------------
+
+
+def test_chunk_ranges_cover_every_value_once_in_order():
+    assert benchlib.chunk_ranges(1, 10, 4) == [(1, 4), (5, 8), (9, 10)]
+    assert benchlib.chunk_ranges(0, 2, 3) == [(0, 2)]
+    assert benchlib.chunk_ranges(1, 0, 5) == []
+    ranges = benchlib.chunk_ranges(1, 2_500_001)
+    assert ranges[0] == (1, benchlib.CHUNK_ROWS)
+    assert ranges[-1] == (2_000_001, 2_500_001)
+    assert all(high + 1 == low for (_, high), (low, _) in itertools.pairwise(ranges))
+    with pytest.raises(ValueError):
+        benchlib.chunk_ranges(1, 10, 0)
+
+
+def _index(name, definition, unique=False, constraint=False, owned=True):
+    return {"name": name, "definition": definition, "unique": unique, "constraint": constraint, "owned": owned}
+
+
+def test_droppable_indexes_keep_unique_and_constraint_ones():
+    plain = _index("sale_order__partner_id_index", "CREATE INDEX sale_order__partner_id_index ON ...")
+    partial = _index("sale_order__x_index", "CREATE INDEX sale_order__x_index ON ... WHERE (x IS NOT NULL)")
+    catalogue = [
+        _index("sale_order_pkey", "CREATE UNIQUE INDEX sale_order_pkey ON ...", unique=True, constraint=True),
+        plain,
+        _index("sale_order_name_uniq", "CREATE UNIQUE INDEX sale_order_name_uniq ON ...", unique=True),
+        _index("sale_order_excl", "CREATE INDEX sale_order_excl ON ... USING gist", constraint=True),
+        partial,
+        _index("res_users_x_index", "CREATE INDEX res_users_x_index ON ...", owned=False),
+    ]
+    assert benchlib.droppable_indexes(catalogue) == [plain, partial]
+
+
+def test_index_differences_names_what_was_not_built_again_as_it_was():
+    before = [_index("a", "CREATE INDEX a ON t (x)"), _index("b", "CREATE INDEX b ON t (y)")]
+    assert benchlib.index_differences(before, list(reversed(before))) == []
+    after = [_index("a", "CREATE INDEX a ON t (x) WHERE (x > 0)"), _index("c", "CREATE INDEX c ON t (z)")]
+    assert benchlib.index_differences(before, after) == [
+        "missing: CREATE INDEX b ON t (y)",
+        "added: CREATE INDEX c ON t (z)",
+        "changed: CREATE INDEX a ON t (x) -> CREATE INDEX a ON t (x) WHERE (x > 0)",
+    ]
+
+
+def test_retarget_index_moves_the_definition_to_another_table():
+    definition = "CREATE INDEX a_idx ON public.account_move USING btree (ref) WHERE (ref IS NOT NULL)"
+    assert (
+        benchlib.retarget_index(definition, "public.account_move", "pg_temp_3.probe")
+        == "CREATE INDEX a_idx ON pg_temp_3.probe USING btree (ref) WHERE (ref IS NOT NULL)"
+    )
+    assert benchlib.retarget_index(definition, "public.sale_order", "pg_temp_3.probe") is None
