@@ -233,6 +233,27 @@ def merge_results(existing, new, sections):
     return merged
 
 
+def merge_scales(existing, new, sections):
+    """A scaling result ``existing`` with ``sections`` of each of its scales
+    replaced by ``new``'s (``merge_results`` per scale, the scales matched by
+    their data), the targets and the growth between the scales computed again.
+    Both must hold the same scales."""
+    if not existing:
+        return copy.deepcopy(new)
+    old_runs = {_scale_key(run["scale"]): run for run in existing.get("runs", [])}
+    new_keys = [_scale_key(run["scale"]) for run in new.get("runs", [])]
+    if sorted(old_runs) != sorted(new_keys):
+        raise ValueError(f"cannot merge the scales {new_keys} into {sorted(old_runs)}: run the same scales")
+    runs = []
+    for run in new["runs"]:
+        merged = merge_results(old_runs[_scale_key(run["scale"])], run, sections)
+        merged["targets_summary"] = targets_summary(merged["sections"])
+        runs.append(merged)
+    document = copy.deepcopy(existing)
+    document.update(runs=runs, growth=growth_steps(runs), updated_sections=list(sections))
+    return document
+
+
 def _is_number(value):
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 

@@ -20,6 +20,7 @@ import time
 from datetime import timedelta
 
 from benchlib import peak_memory, vacuum
+from generate import BulkLoad
 
 from odoo import Command, fields
 from odoo.tools import SQL
@@ -28,6 +29,7 @@ TARGETS = {"clv_over_rfm_floor_max": 3.0}
 LINE_MARK = "[bench-clv]"
 PRODUCTS = 200
 PRODUCT_CODE = "BENCH-CLV-%03d"
+LINE_CHUNK = 500_000  # order lines per INSERT
 
 
 def _products(env):
@@ -47,8 +49,9 @@ def _products(env):
 
 def _ensure_order_lines(env, target_lines):
     """About ``target_lines`` order lines on the latest generated orders
-    (added once; an existing set of the same size is kept). Set-based: one
-    INSERT ... SELECT from a template line made through the ORM."""
+    (added once; an existing set of the same size is kept). Set-based:
+    INSERT ... SELECT from a template line made through the ORM, in chunks of
+    ``LINE_CHUNK`` lines."""
     cr = env.cr
     cr.execute("SELECT count(*) FROM sale_order_line WHERE name = %s", [LINE_MARK])
     have = cr.fetchone()[0]
@@ -89,23 +92,29 @@ def _ensure_order_lines(env, target_lines):
         for index in chosen:
             pairs_order.append(order_id)
             pairs_product.append(products[index].id)
-    cr.execute(
-        SQL(
-            """
-            INSERT INTO sale_order_line (order_id, product_id, name, %(columns)s)
-            SELECT new.order_id, new.product_id, %(mark)s, %(template_columns)s
-              FROM unnest(%(orders)s::int4[], %(products)s::int4[]) AS new(order_id, product_id)
-             CROSS JOIN sale_order_line t
-             WHERE t.id = %(template)s
-            """,
-            columns=SQL(", ").join(SQL.identifier(name) for name in columns),
-            template_columns=SQL(", ").join(SQL("t.%s", SQL.identifier(name)) for name in columns),
-            mark=LINE_MARK,
-            orders=pairs_order,
-            products=pairs_product,
-            template=template.id,
+    # a bulk load, as the generator's (plain indexes built again after, no
+    # trigger firing when allowed), in chunks: one array of 10M pairs is more
+    # than PostgreSQL takes in one value
+    bulk = BulkLoad(cr, ["sale_order_line"])
+    for start in range(0, len(pairs_order), LINE_CHUNK):
+        cr.execute(
+            SQL(
+                """
+                INSERT INTO sale_order_line (order_id, product_id, name, %(columns)s)
+                SELECT new.order_id, new.product_id, %(mark)s, %(template_columns)s
+                  FROM unnest(%(orders)s::int4[], %(products)s::int4[]) AS new(order_id, product_id)
+                 CROSS JOIN sale_order_line t
+                 WHERE t.id = %(template)s
+                """,
+                columns=SQL(", ").join(SQL.identifier(name) for name in columns),
+                template_columns=SQL(", ").join(SQL("t.%s", SQL.identifier(name)) for name in columns),
+                mark=LINE_MARK,
+                orders=pairs_order[start : start + LINE_CHUNK],
+                products=pairs_product[start : start + LINE_CHUNK],
+                template=template.id,
+            )
         )
-    )
+    bulk.finish()
     cr.execute("ANALYZE sale_order_line")  # fresh rows: plans from real counts
     env.cr.commit()
     return len(pairs_order)

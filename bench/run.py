@@ -74,7 +74,11 @@ def parse_args(argv=None):
         "--response-events", type=int, default=1_000_000, help="trace events of the responses section (default 1M)"
     )
     parser.add_argument("--sections", default=",".join(SECTIONS), help=f"comma-separated, among {', '.join(SECTIONS)}")
-    parser.add_argument("--update", metavar="FILE", help="merge the sections run into this JSON (other sections kept)")
+    parser.add_argument(
+        "--update",
+        metavar="FILE",
+        help="merge the sections run into this JSON (other sections kept; with --scales, the same scales' JSON)",
+    )
     parser.add_argument("--regenerate", action="store_true", help="delete the generated data and generate again")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per measure (median reported)")
     parser.add_argument(
@@ -94,8 +98,6 @@ def parse_args(argv=None):
         args.sections = benchlib.parse_sections(args.sections, list(SECTIONS))
     except ValueError as error:
         parser.error(str(error))
-    if args.update and args.scales:
-        parser.error("--update merges one scale's sections: it cannot be combined with --scales")
     if args.repeat < 1 or args.idiom_sample < 1 or args.due < 0:
         parser.error("--repeat and --idiom-sample must be positive, --due not negative")
     return args
@@ -367,6 +369,28 @@ def print_markdown(path):
     print(benchlib.markdown_table(rows))
 
 
+def write_document(args, document, default):
+    """Write the run's JSON: to --output (default bench/results/<default>.json),
+    or merged into the --update file (the sections run replaced)."""
+    if args.update:
+        output = Path(args.update)
+        existing = json.loads(output.read_text(encoding="utf-8")) if output.exists() else {}
+        print()
+        if args.scales:
+            document = benchlib.merge_scales(existing, document, args.sections)
+            rows = benchlib.scales_rows(document["runs"], document["growth"])
+        else:
+            document = benchlib.merge_results(existing, document, args.sections)
+            document["targets_summary"] = benchlib.targets_summary(document["sections"])
+            rows = all_rows(document) + benchlib.targets_rows(document["targets_summary"])
+        print(benchlib.format_table(rows, f"merged into {output}"))
+    else:
+        output = Path(args.output) if args.output else HERE / "results" / f"{default}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"written {output}")
+
+
 def main(argv=None):
     args = parse_args(argv)
     import odoo
@@ -410,19 +434,7 @@ def main(argv=None):
     else:
         document = runs[0][0]
         default = f"{datetime.date.today():%Y%m%d}-{document['scale']['customers']}x{document['scale']['orders']}"
-    if args.update:
-        output = Path(args.update)
-        existing = json.loads(output.read_text(encoding="utf-8")) if output.exists() else {}
-        document = benchlib.merge_results(existing, document, args.sections)
-        document["targets_summary"] = benchlib.targets_summary(document["sections"])
-        print()
-        rows = all_rows(document) + benchlib.targets_rows(document["targets_summary"])
-        print(benchlib.format_table(rows, f"merged into {output}"))
-    else:
-        output = Path(args.output) if args.output else HERE / "results" / f"{default}.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
-    print(f"written {output}")
+    write_document(args, document, default)
 
 
 if __name__ == "__main__":

@@ -215,6 +215,34 @@ def test_scales_rows_say_n_a_for_a_section_missing_at_one_scale():
     assert ("clv: clv_s", "500.0 ms", "5.00 s", "n/a", "10x", "n/a") in rows
 
 
+def test_merge_scales_replaces_the_sections_run_at_each_scale_and_the_growth():
+    existing = {"mode": "scales", "runs": [_scale_run(10, 1.0, 1024, 0.5), _scale_run(100, 8.0, 2048, 5.0)]}
+    existing["runs"][1]["sections"]["clv"] = {"error": "boom"}
+    existing["growth"] = benchlib.growth_steps(existing["runs"])
+    new_runs = [_scale_run(10, 9.0, 1024, 0.5), _scale_run(100, 9.0, 2048, 4.0)]
+    for run in new_runs:
+        del run["sections"]["rfm"]
+    merged = benchlib.merge_scales(existing, {"mode": "scales", "runs": new_runs}, ["clv"])
+    assert [run["sections"]["rfm"]["refresh_s"] for run in merged["runs"]] == [1.0, 8.0]  # kept
+    assert [run["sections"]["clv"]["clv_s"] for run in merged["runs"]] == [0.5, 4.0]
+    assert merged["growth"][0]["sections"] == {"rfm": {"refresh_s": 8.0}, "clv": {"clv_s": 8.0}}
+    assert merged["updated_sections"] == ["clv"]
+    assert "targets_summary" in merged["runs"][1]
+    assert existing["runs"][1]["sections"]["clv"] == {"error": "boom"}  # the input is left alone
+
+
+def test_merge_scales_refuses_other_scales():
+    existing = {"runs": [_scale_run(10, 1.0, 1024, 0.5), _scale_run(100, 8.0, 2048, 5.0)]}
+    new = {"runs": [_scale_run(10, 1.0, 1024, 0.5), _scale_run(1000, 8.0, 2048, 5.0)]}
+    with pytest.raises(ValueError, match="same scales"):
+        benchlib.merge_scales(existing, new, ["clv"])
+
+
+def test_merge_scales_into_nothing_starts_a_result():
+    new = {"mode": "scales", "runs": [_scale_run(10, 1.0, 1024, 0.5), _scale_run(100, 8.0, 2048, 5.0)]}
+    assert benchlib.merge_scales({}, new, ["rfm"]) == new
+
+
 # --- the runner's arguments -------------------------------------------------------
 
 
@@ -239,7 +267,6 @@ def test_runner_scales_get_one_database_each():
     [
         ["--sections", "rfm,bogus"],
         ["--scale", "10"],
-        ["--scales", "10,100:100,1000", "--update", "x.json"],
         ["--repeat", "0"],
     ],
 )
