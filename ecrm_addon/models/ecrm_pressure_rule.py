@@ -501,6 +501,27 @@ class EcrmPressureRule(models.Model):
         gap_start = now - timedelta(hours=gap_hours)
         channel_ok = SQL("TRUE") if rule_channel == "all" else SQL("i.channel = %s", rule_channel)
         in_window = SQL("%s AND i.date > %s", channel_ok, window_start)
+
+        def newest_dates(limit):
+            # the customer's touches of the rule's window, newest first (one backward index range)
+            return SQL(
+                """ARRAY(SELECT i.date
+                           FROM ecrm_interaction i
+                          WHERE i.company_id = %(company)s
+                            AND i.commercial_partner_id = f.partner_id
+                            AND i.category = %(category)s
+                            AND i.direction = 'outbound'
+                            AND %(channel_ok)s
+                            AND i.date > %(window_start)s
+                          ORDER BY i.date DESC
+                          %(limit)s)""",
+                company=company.id,
+                category=category,
+                channel_ok=channel_ok,
+                window_start=window_start,
+                limit=limit,
+            )
+
         col = {
             name: SQL.identifier(f"{name}_{index}")
             for name in (
@@ -522,22 +543,7 @@ class EcrmPressureRule(models.Model):
             # the customer's own limit: only for the customers who set one
             # (few), their window's touches newest first (one index range each)
             max_count_sql, off, applies = SQL("pc.cap"), SQL("pc.cap = 0"), SQL("pc.cap IS NOT NULL")
-            dates = SQL(
-                """CASE WHEN pc.cap IS NOT NULL THEN ARRAY(
-                       SELECT i.date
-                         FROM ecrm_interaction i
-                        WHERE i.company_id = %(company)s
-                          AND i.commercial_partner_id = f.partner_id
-                          AND i.category = %(category)s
-                          AND i.direction = 'outbound'
-                          AND %(channel_ok)s
-                          AND i.date > %(window_start)s
-                        ORDER BY i.date DESC) END""",
-                company=company.id,
-                category=category,
-                channel_ok=channel_ok,
-                window_start=window_start,
-            )
+            dates = SQL("CASE WHEN pc.cap IS NOT NULL THEN %s END", newest_dates(SQL()))
             cnt = SQL("COALESCE(cardinality(p.%s), 0)", col["dates"])
             oldest = SQL("p.%s[cardinality(p.%s)]", col["dates"], col["dates"])
             gap = SQL("NULL::timestamp")
@@ -570,23 +576,10 @@ class EcrmPressureRule(models.Model):
             # only customers at, or one message from, the maximum need its newest dates
             dates = (
                 SQL(
-                    """CASE WHEN f.%(cnt)s >= %(max_count)s - 1 THEN ARRAY(
-                           SELECT i.date
-                             FROM ecrm_interaction i
-                            WHERE i.company_id = %(company)s
-                              AND i.commercial_partner_id = f.partner_id
-                              AND i.category = %(category)s
-                              AND i.direction = 'outbound'
-                              AND %(channel_ok)s
-                              AND i.date > %(window_start)s
-                            ORDER BY i.date DESC
-                            LIMIT %(max_count)s) END""",
-                    cnt=col["cnt"],
-                    max_count=max_count_sql,
-                    company=company.id,
-                    category=category,
-                    channel_ok=channel_ok,
-                    window_start=window_start,
+                    "CASE WHEN f.%s >= %s - 1 THEN %s END",
+                    col["cnt"],
+                    max_count_sql,
+                    newest_dates(SQL("LIMIT %s", max_count_sql)),
                 )
                 if max_count
                 else SQL("NULL::timestamp[]")
