@@ -8,9 +8,11 @@ rows), next to, in the same run:
   reference issue #5 asks for;
 - the floor: one bare GROUP BY that resolves the addresses and counts each
   customer's outbound marketing touches in the rules' windows (what any
-  implementation must read), rows counted and dropped; timed as the server
-  plans it (parallel workers and JIT as configured) and with the engine's
-  settings (serial, no JIT), the faster of the two being the floor;
+  implementation must read), rows counted and dropped; the addresses passed
+  as the engine passes them (one array literal, the cheapest way to send
+  them); timed as the server plans it (parallel workers and JIT as
+  configured) and with the engine's settings (serial, no JIT), the faster of
+  the two being the floor;
 - the idiom: per recipient, a ``search`` for the customer behind the address
   and a ``search_count`` / ``search`` per rule on the log; timed on a sample
   and extrapolated linearly.
@@ -27,6 +29,8 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.tools import SQL
+
+from odoo.addons.ecrm_addon.tools.pressure import array_literal
 
 RULES = [
     {"name": "[bench] email", "channel": "email", "max_count": 4, "period_days": 30, "min_interval_hours": 48},
@@ -86,7 +90,7 @@ def _floor_sql(company, keys, now):
         all_max=every["max_count"],
         all_days=every["period_days"],
         now=now,
-        keys=list(keys),
+        keys=array_literal(keys),
         company=company.id,
     )
 

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from ..tools.pressure import Verdicts
+from ..tools.pressure import Verdicts, array_literal
 from .ecrm_interaction import CATEGORIES
 from .res_partner_preference import preference_set_sql
 from .res_partner_pressure import DEFAULT_HALF_LIFE_DAYS, pressure_horizon_sql, pressure_sql
@@ -167,26 +167,28 @@ class EcrmPressureRule(models.Model):
     @api.model
     def _ecrm_resolve_sql(self, channel, keys):
         """The SQL resolving recipient keys to commercial partners: one row
-        ``(partner_id, keys)`` per customer, with the keys reaching it.
+        ``(partner_id, keys)`` per customer, ``keys`` the positions (from 1) in
+        ``keys`` of the keys reaching it.
 
         ``channel`` email: keys are normalised emails; sms/phone: E.164 numbers.
         The one place that knows how an address leads to a customer: through
         the identity keys (``ecrm_email_key``, ``ecrm_phone_key``, indexed). The
-        keys come as one array joined to the partners (no huge IN list); grouped
-        straight from the partners, the planner estimates the customers from
-        their statistics (how many to look up in the log decides its plan).
+        keys come as one array (``array_literal``: one string to send and parse)
+        joined to the partners (no huge IN list); grouped straight from the
+        partners, the planner estimates the customers from their statistics
+        (how many to look up in the log decides its plan).
         """
         column = "ecrm_email_key" if channel == "email" else "ecrm_phone_key"
         return SQL(
             """
-            SELECT p.commercial_partner_id AS partner_id, array_agg(k.key) AS keys
-              FROM unnest(%(keys)s::varchar[]) AS k(key)
+            SELECT p.commercial_partner_id AS partner_id, array_agg(k.n::int) AS keys
+              FROM unnest(%(keys)s::varchar[]) WITH ORDINALITY AS k(key, n)
               JOIN res_partner p ON p.%(column)s = k.key
              WHERE p.active
              GROUP BY p.commercial_partner_id
             """,
             column=SQL.identifier(column),
-            keys=list(keys),
+            keys=array_literal(keys),
         )
 
     @api.model
@@ -205,16 +207,17 @@ class EcrmPressureRule(models.Model):
         (see ``tools.pressure.Verdict``). Transactional and service messages are never blocked.
         """
         now = now or fields.Datetime.now()
-        keys = list({*(keys or ())} - {None, False, ""})  # each key once (a set: no Python loop)
-        if not (partner_ids or keys):
-            return Verdicts(())
         if partner_ids:
+            keys = list(dict.fromkeys(partner_ids))  # each customer once, its own key
             targets = SQL(
-                "SELECT pid AS partner_id, ARRAY[pid] AS keys FROM unnest(%s::int[]) AS pid GROUP BY pid",
-                list(partner_ids),
+                "SELECT pid AS partner_id, ARRAY[n::int] AS keys FROM unnest(%s::int[]) WITH ORDINALITY AS t(pid, n)",
+                array_literal(keys),
             )
         else:
-            targets = self._ecrm_resolve_sql(channel, keys)
+            keys = list({*(keys or ())} - {None, False, ""})  # each key once (a set: no Python loop)
+            targets = self._ecrm_resolve_sql(channel, keys) if keys else None
+        if not keys:
+            return Verdicts((), keys)
         blockable = category in BLOCKABLE_CATEGORIES
         # the customer's own weekly limits (preference centre) hold marketing on their channels
         personal_channel = channel if category == "marketing" and channel in PERSONAL_CHANNELS else None
@@ -257,10 +260,11 @@ class EcrmPressureRule(models.Model):
         if any(rules.mapped("max_pressure")):
             # the weight this message adds to the customer's pressure
             weight = self.env["ecrm.pressure.weight"]._ecrm_weights(company).get(channel, 1.0)
+        limits = self._ecrm_limits(rules, personal_channel)
         rows = self._ecrm_fetch_serial(
-            self._ecrm_check_sql(company, category, targets, rules, now, weight, personal_channel, channel=channel)
+            self._ecrm_check_sql(company, category, targets, limits, now, weight, channel=channel)
         )
-        return self._ecrm_verdicts(rows)
+        return self._ecrm_verdicts(rows, keys, limits)
 
     @api.model
     def _ecrm_fetch_serial(self, query):
@@ -288,71 +292,12 @@ class EcrmPressureRule(models.Model):
         return rows
 
     @api.model
-    def _ecrm_verdicts(self, rows):
-        """``{key: Verdict}`` from the rows of ``_ecrm_check_sql`` (``tools.pressure.Verdicts``:
-        each verdict is built when it is read)."""
-        # the customer's own limit: named by the shipped rule (read only when one applies)
-        return Verdicts(rows, lambda: self._ecrm_personal_rule().id)
-
-    @api.model
-    def _ecrm_audience_sql(self, company, channel):
-        """Whether an "unresponsive only" rule holds customer ``f.partner_id``
-        (SQL over the customers' rows of ``_ecrm_check_sql``), beyond its
-        segments: only customers flagged unresponsive on the message's
-        ``channel`` in ``company`` (``ecrm.response.score``)."""
-        return SQL(
-            """EXISTS (
-                   SELECT 1 FROM ecrm_response_score rr
-                    WHERE rr.partner_id = f.partner_id
-                      AND rr.company_id = %s
-                      AND rr.channel = %s
-                      AND rr.unresponsive)""",
-            company.id,
-            channel,
-        )
-
-    @api.model
-    def _ecrm_personal_rule(self):
-        """The shipped, archived rule that names the customers' own limits."""
-        # sudo: the name of the limit goes to traces written for any sender
-        return self.sudo().env.ref(PERSONAL_RULE_XMLID)
-
-    @api.model
-    def _ecrm_check_sql(self, company, category, targets, rules, now, weight=None, personal_channel=None, channel=None):
-        """The statement of ``_ecrm_check``: rows ``(key, partner_id, capacity,
-        blocked_until, sequence, rule_id)``, the last four NULL for a customer
-        no rule applies to; ``rule_id`` NULL for the customer's own limit.
-        ``targets``: one row ``(partner_id, keys)`` per customer
-        (``_ecrm_resolve_sql``).
-
-        The customers' touches are read once, joined to the customers and
-        aggregated per customer with one set of filtered aggregates per rule
-        (no row multiplied by the number of rules): the count in the window,
-        its oldest touch, the last touch inside the gap. The planner estimates
-        the customers from the partners' statistics: a small batch reads one
-        range per customer of the covering index
-        ``ecrm_interaction_pressure_cover_idx`` (nested loop), a batch of most
-        customers the log once (hash or merge join). Only customers at, or one
-        message from, a rule's maximum need the window's newest dates (a short
-        backward index range each). The rules are few and known here: each is
-        unrolled into columns of the customer's one row, with its values as
-        constants. From them, per rule: the messages still allowed now
-        (``capacity``) and when the rule frees once they are sent, the same
-        decisions as ``tools.pressure.rule_capacity``; per customer, the rule
-        with the least capacity, then the one blocking longest, then the lowest
-        sequence and id (``tools.pressure.strictest``).
-
-        A rule with ``max_pressure`` also caps the customer's weighted pressure
-        (``res.partner.ecrm_pressure``, read when such a rule exists): the
-        messages of ``weight`` it still allows are those keeping the pressure
-        at or below the cap; it frees when the pressure has decayed enough for
-        one more (the pressure halves every half-life).
-
-        ``personal_channel``: the customers' own limits on that channel (the
-        strictest of their contacts' preferences) join as one more rule of
-        ``PERSONAL_PERIOD_DAYS`` days: a weekly maximum, or 0 when the customer
-        turned the channel off (blocked for good: until they turn it on).
-        """
+    def _ecrm_limits(self, rules, personal_channel=None):
+        """The limits a check applies, as ``_ecrm_check_sql`` unrolls them:
+        one tuple of values per rule, then the customers' own limit on
+        ``personal_channel`` (a rule of ``PERSONAL_PERIOD_DAYS`` days, id
+        None), in the order that settles ties between rules as strict (the
+        lowest sequence, then id, the own limit last)."""
         limits = [
             (
                 rule.id,
@@ -368,45 +313,98 @@ class EcrmPressureRule(models.Model):
         ]
         if personal_channel:
             limits.append((None, 0, personal_channel, None, PERSONAL_PERIOD_DAYS, 0, None, False))
+        limits.sort(key=lambda limit: (limit[1], limit[0] is None, limit[0] or 0))
+        return limits
+
+    @api.model
+    def _ecrm_verdicts(self, rows, keys, limits):
+        """``{key: Verdict}`` from the rows of ``_ecrm_check_sql`` on ``keys``
+        and ``limits`` (``tools.pressure.Verdicts``: each verdict is built when
+        it is read)."""
+        # the customer's own limit: named by the shipped rule (read only when one applies)
+        return Verdicts(rows, keys, [(limit[1], limit[0]) for limit in limits], lambda: self._ecrm_personal_rule().id)
+
+    @api.model
+    def _ecrm_audience_sql(self, company, channel):
+        """Whether an "unresponsive only" rule holds customer ``c.partner_id``
+        (SQL over the customers' rows of ``_ecrm_check_sql``), beyond its
+        segments: only customers flagged unresponsive on the message's
+        ``channel`` in ``company`` (``ecrm.response.score``)."""
+        return SQL(
+            """EXISTS (
+                   SELECT 1 FROM ecrm_response_score rr
+                    WHERE rr.partner_id = c.partner_id
+                      AND rr.company_id = %s
+                      AND rr.channel = %s
+                      AND rr.unresponsive)""",
+            company.id,
+            channel,
+        )
+
+    @api.model
+    def _ecrm_personal_rule(self):
+        """The shipped, archived rule that names the customers' own limits."""
+        # sudo: the name of the limit goes to traces written for any sender
+        return self.sudo().env.ref(PERSONAL_RULE_XMLID)
+
+    @api.model
+    def _ecrm_check_sql(self, company, category, targets, limits, now, weight=None, channel=None):
+        """The statement of ``_ecrm_check``: rows ``(key, partner_id, capacity,
+        blocked_until, rule)``, one per key and customer it reaches: ``key`` its
+        position (from 1) among the keys, ``blocked_until`` in seconds since
+        the epoch (infinity: never), ``rule`` the position (from 1) of the
+        strictest limit in ``limits`` (``_ecrm_limits``); the last three NULL
+        for a customer no limit applies to. Only numbers: the batch's keys and
+        rules are known to the caller, and a number costs the driver a
+        fraction of a timestamp or a text to read. ``targets``: one row
+        ``(partner_id, keys)`` per customer (``_ecrm_resolve_sql``).
+
+        The customers' touches are read once, joined to the customers and
+        aggregated per customer with one set of filtered aggregates per rule
+        (no row multiplied by the number of rules): the count in the window,
+        its oldest touch, the last touch inside the gap. The planner estimates
+        the customers from the partners' statistics: a small batch reads one
+        range per customer of the covering index
+        ``ecrm_interaction_pressure_cover_idx`` (nested loop), a batch of most
+        customers the log once, in the index's order (merge join, no sort);
+        the customers without a touch join the aggregates afterwards. Only
+        customers at, or one message from, a rule's maximum need the window's
+        newest dates (a short backward index range each). The rules are few
+        and known here: each is unrolled into columns of the customer's one
+        row, with its values as constants. From them, per rule: the messages
+        still allowed now (``capacity``) and when the rule frees once they are
+        sent, the same decisions as ``tools.pressure.rule_capacity``; per
+        customer, the rule with the least capacity, then the one blocking
+        longest, then the lowest sequence and id (``tools.pressure.strictest``).
+
+        A rule with ``max_pressure`` also caps the customer's weighted pressure
+        (``res.partner.ecrm_pressure``, read when such a rule exists): the
+        messages of ``weight`` it still allows are those keeping the pressure
+        at or below the cap; it frees when the pressure has decayed enough for
+        one more (the pressure halves every half-life).
+
+        The customers' own limits (the limit of id None, on its channel: the
+        strictest of their contacts' preferences) are one more rule of
+        ``PERSONAL_PERIOD_DAYS`` days: a weekly maximum, or 0 when the customer
+        turned the channel off (blocked for good: until they turn it on).
+        """
         if not limits:
             return SQL(
-                "SELECT k.key, t.partner_id, NULL::int, NULL::timestamp, NULL::int, NULL::int"
+                "SELECT k.key, t.partner_id, NULL::int, NULL::float, NULL::int"
                 " FROM (%s) t CROSS JOIN LATERAL unnest(t.keys) AS k(key)",
                 targets,
             )
-        # ties between rules as strict: the lowest sequence, then id (the own limit last)
-        limits.sort(key=lambda limit: (limit[1], limit[0] is None, limit[0] or 0))
+        personal_channel = next((limit[2] for limit in limits if limit[0] is None), None)
         now_sql = SQL("%s::timestamp", now)
         half_life = max(company.ecrm_pressure_half_life_days or DEFAULT_HALF_LIFE_DAYS, 1) if weight else 1
-        since = now
-        aggregates, inputs, steps, figures, candidates, untils = [], [], [], [], [], []
+        since = min(min(now - timedelta(days=limit[4]), now - timedelta(hours=limit[5])) for limit in limits)
+        aggregates, figures, candidates = [], [], []
         for index, limit in enumerate(limits, start=1):
-            since = min(since, now - timedelta(days=limit[4]), now - timedelta(hours=limit[5]))
             parts = self._ecrm_limit_sql(index, limit, company, category, channel, now, weight, half_life)
             aggregates += parts["aggregates"]
-            inputs += parts["inputs"]
-            steps.append(parts["step"])
-            figures.append(parts["figure"])
+            figures += parts["figures"]
             candidates.append(parts["candidate"])
-            untils.append(parts["until"])
-        if weight is not None:
-            # one more index range per customer, as the profile reads it
-            pressure = SQL(
-                """LEFT JOIN LATERAL (
-                   SELECT %(pressure)s AS pressure
-                     FROM ecrm_interaction i
-                    WHERE i.commercial_partner_id = f.partner_id
-                      AND i.company_id = %(company)s
-                      AND i.direction = 'outbound'
-                      AND %(horizon)s) pr ON TRUE""",
-                pressure=pressure_sql("i", now_sql, half_life),
-                horizon=pressure_horizon_sql("i", now_sql, half_life),
-                company=company.id,
-            )
-            pressure_value = SQL("COALESCE(pr.pressure, 0.0)")
-        else:
-            pressure = SQL()
-            pressure_value = SQL("0.0::float")
+        joins = []
         if personal_channel:
             preference = self.env["res.partner"]._ecrm_preference_fields(personal_channel)
             off = SQL("rp.%s", SQL.identifier(preference[1])) if len(preference) > 1 else SQL("FALSE")
@@ -423,147 +421,200 @@ class EcrmPressureRule(models.Model):
                 cap=SQL.identifier(preference[0]),
                 has_limit=preference_set_sql(personal_channel, "rp"),
             )
-            personal_join = SQL("LEFT JOIN personal pc ON pc.partner_id = f.partner_id")
+            joins.append(SQL("LEFT JOIN personal pc ON pc.partner_id = c.partner_id"))
         else:
-            personal = personal_join = SQL()
+            personal = SQL()
+        if weight is not None:
+            # one more index range per customer, as the profile reads it
+            joins.append(
+                SQL(
+                    """LEFT JOIN LATERAL (
+                       SELECT %(pressure)s AS pressure
+                         FROM ecrm_interaction i
+                        WHERE i.commercial_partner_id = c.partner_id
+                          AND i.company_id = %(company)s
+                          AND i.direction = 'outbound'
+                          AND %(horizon)s) pr ON TRUE""",
+                    pressure=pressure_sql("i", now_sql, half_life),
+                    horizon=pressure_horizon_sql("i", now_sql, half_life),
+                    company=company.id,
+                )
+            )
+            figures.append(SQL("COALESCE(pr.pressure, 0.0) AS pressure"))
         if aggregates:
-            figures_from = SQL(
-                """SELECT c.partner_id, min(c.keys) AS keys, %(aggregates)s
+            # the touched customers (an inner join: the log read in the index's
+            # order); the others join without figures
+            touches = SQL(
+                """, touches AS (
+                   SELECT c.partner_id, %(aggregates)s
                      FROM customers c
-                     LEFT JOIN ecrm_interaction i
-                       ON i.commercial_partner_id = c.partner_id
-                      AND i.company_id = %(company)s
+                     JOIN ecrm_interaction i ON i.commercial_partner_id = c.partner_id
+                    WHERE i.company_id = %(company)s
                       AND i.category = %(category)s
                       AND i.direction = 'outbound'
                       AND i.date > %(since)s
-                    GROUP BY c.partner_id""",
+                    GROUP BY c.partner_id)""",
                 aggregates=SQL(", ").join(aggregates),
                 company=company.id,
                 category=category,
                 since=since,
             )
+            joins.insert(0, SQL("LEFT JOIN touches t ON t.partner_id = c.partner_id"))
         else:
-            figures_from = SQL("SELECT c.partner_id, c.keys FROM customers c")
+            touches = SQL()
         return SQL(
             """
-            WITH customers AS MATERIALIZED (%(targets)s)%(personal)s
+            WITH customers AS MATERIALIZED (%(targets)s)%(personal)s%(touches)s
             SELECT unnest(s.keys) AS key, s.partner_id, s.best[1]::int AS capacity,
-                   CASE s.best[3]::int %(untils)s END AS blocked_until,
-                   (%(sequences)s::int[])[s.best[3]::int] AS sequence,
-                   (%(rule_ids)s::int[])[s.best[3]::int] AS rule_id
+                   -s.best[2] AS blocked_until, s.best[3]::int AS rule
               FROM (
-                SELECT p.*, LEAST(%(candidates)s) AS best
+                SELECT f.partner_id, f.keys, LEAST(%(candidates)s) AS best
                   FROM (
-                    SELECT p.*, %(figures)s
-                      FROM (
-                        SELECT p.*, %(steps)s
-                          FROM (
-                            SELECT f.*, %(pressure_value)s AS pressure, %(inputs)s
-                              FROM (
-                                -- the customers' touches, read once (an aggregate per
-                                -- customer: one row even without touches)
-                                %(figures_from)s
-                              ) f
-                              %(personal_join)s
-                              %(pressure)s
-                            OFFSET 0) p
-                        OFFSET 0) p
-                    OFFSET 0) p
+                    SELECT c.partner_id, c.keys, %(figures)s
+                      FROM customers c
+                      %(joins)s
+                    OFFSET 0) f
                 OFFSET 0) s
             """,
             targets=targets,
             personal=personal,
-            personal_join=personal_join,
-            pressure=pressure,
-            pressure_value=pressure_value,
-            figures_from=figures_from,
-            inputs=SQL(", ").join(inputs),
-            steps=SQL(", ").join(steps),
+            touches=touches,
+            joins=SQL("\n").join(joins),
             figures=SQL(", ").join(figures),
             candidates=SQL(", ").join(candidates),
-            untils=SQL(" ").join(untils),
-            sequences=[limit[1] for limit in limits],
-            rule_ids=[limit[0] for limit in limits],
         )
 
     @api.model
     def _ecrm_limit_sql(self, index, limit, company, category, channel, now, weight, half_life):
-        """The SQL of one rule of ``_ecrm_check_sql`` (``limit``, its values;
+        """The SQL of one limit of ``_ecrm_check_sql`` (``limit``, its values;
         ``index``, its rank among them), unrolled into the customer's row:
-        ``aggregates`` over the log, then the columns of each step (``inputs``,
-        ``step``, ``figure``), its ``candidate`` for the strictest rule and its
-        ``until`` (when it frees)."""
+        ``aggregates`` over its touches (alias ``i``, grouped per customer in
+        ``touches``, alias ``t``), the ``figures`` of the customer's row
+        computed from them (alias ``f`` after), and its ``candidate`` for the
+        strictest limit.
+
+        The figures, with the same decisions as ``tools.pressure.rule_capacity``:
+        the count and the gap allow ``count_capacity`` more messages now, and
+        free at ``count_until`` once they are sent; a cap on the weighted
+        pressure allows ``pressure_capacity`` (NULL: no cap, or messages that
+        weigh nothing). The rule's values are constants of the statement; the
+        customer's own limit takes its maximum from the customer's row.
+        """
         rule_id, _sequence, rule_channel, max_count, period_days, gap_hours, max_pressure, unresponsive = limit
         now_sql = SQL("%s::timestamp", now)
         weight_sql = SQL("%s::float", weight or 0.0)
-        parts = {"aggregates": []}
         window_start = now - timedelta(days=period_days)
-        gap_start = now - timedelta(hours=gap_hours)
         channel_ok = SQL("TRUE") if rule_channel == "all" else SQL("i.channel = %s", rule_channel)
         in_window = SQL("%s AND i.date > %s", channel_ok, window_start)
+        names = ("cnt", "oldest", "gap", "cc", "cu", "pc", "applies")
+        col = {name: SQL.identifier(f"{name}_{index}") for name in names}
+        personal = rule_id is None
+        parts = {
+            "aggregates": [
+                SQL("count(*) FILTER (WHERE %s) AS %s", in_window, col["cnt"]),
+                SQL("min(i.date) FILTER (WHERE %s) AS %s", in_window, col["oldest"]),
+            ],
+            "figures": [],
+        }
+        cnt, oldest = SQL("COALESCE(t.%s, 0)", col["cnt"]), SQL("t.%s", col["oldest"])
+        if gap_hours:
+            parts["aggregates"].append(
+                SQL(
+                    "max(i.date) FILTER (WHERE %s AND i.date > %s) AS %s",
+                    channel_ok,
+                    now - timedelta(hours=gap_hours),
+                    col["gap"],
+                )
+            )
+            gap = SQL("t.%s", col["gap"])
+        else:
+            gap = SQL("NULL::timestamp")
+        # the customer's own limit: its weekly maximum (0: the channel turned off)
+        maximum = SQL("NULLIF(pc.cap, 0)") if personal else SQL("%s::int", max_count)
 
-        def newest_dates(limit):
-            # the customer's touches of the rule's window, newest first (one backward index range)
+        def newest(rank):
+            # the customer's rank-th newest touch of the window (a short backward index range)
             return SQL(
-                """ARRAY(SELECT i.date
-                           FROM ecrm_interaction i
-                          WHERE i.company_id = %(company)s
-                            AND i.commercial_partner_id = f.partner_id
-                            AND i.category = %(category)s
-                            AND i.direction = 'outbound'
-                            AND %(channel_ok)s
-                            AND i.date > %(window_start)s
-                          ORDER BY i.date DESC
-                          %(limit)s)""",
+                """(SELECT i.date
+                      FROM ecrm_interaction i
+                     WHERE i.company_id = %(company)s
+                       AND i.commercial_partner_id = c.partner_id
+                       AND i.category = %(category)s
+                       AND i.direction = 'outbound'
+                       AND %(channel_ok)s
+                       AND i.date > %(window_start)s
+                     ORDER BY i.date DESC
+                     OFFSET %(rank)s - 1 LIMIT 1)""",
                 company=company.id,
                 category=category,
                 channel_ok=channel_ok,
                 window_start=window_start,
-                limit=limit,
+                rank=rank,
             )
 
-        col = {
-            name: SQL.identifier(f"{name}_{index}")
-            for name in (
-                "cnt",
-                "oldest",
-                "gap",
-                "max_count",
-                "off",
-                "applies",
-                "dates",
-                "count_capacity",
-                "count_until",
-                "pressure_capacity",
-                "capacity",
-                "until",
+        period = SQL("make_interval(days => %s)", period_days)
+        if gap_hours:
+            # the gap frees first; once the message is sent, the count may hold longer
+            allowed = SQL(
+                """GREATEST(%(now)s + make_interval(hours => %(gap_hours)s),
+                            CASE WHEN %(cnt)s + 1 >= %(maximum)s
+                                 THEN COALESCE(CASE WHEN %(maximum)s > 1 THEN %(before_last)s END, %(now)s)
+                                      + %(period)s END)""",
+                now=now_sql,
+                gap_hours=gap_hours,
+                cnt=cnt,
+                maximum=maximum,
+                before_last=newest(SQL("%s - 1", maximum)),
+                period=period,
             )
-        }
-        if rule_id is None:
-            # the customer's own limit: only for the customers who set one
-            # (few), their window's touches newest first (one index range each)
-            max_count_sql, off, applies = SQL("pc.cap"), SQL("pc.cap = 0"), SQL("pc.cap IS NOT NULL")
-            dates = SQL("CASE WHEN pc.cap IS NOT NULL THEN %s END", newest_dates(SQL()))
-            cnt = SQL("COALESCE(cardinality(p.%s), 0)", col["dates"])
-            oldest = SQL("p.%s[cardinality(p.%s)]", col["dates"], col["dates"])
-            gap = SQL("NULL::timestamp")
         else:
-            parts["aggregates"] += [
-                SQL("count(*) FILTER (WHERE %s) AS %s", in_window, col["cnt"]),
-                SQL("min(i.date) FILTER (WHERE %s) AS %s", in_window, col["oldest"]),
-            ]
-            if gap_hours:
-                parts["aggregates"].append(
-                    SQL("max(i.date) FILTER (WHERE %s AND i.date > %s) AS %s", channel_ok, gap_start, col["gap"])
+            allowed = SQL("CASE WHEN %s IS NOT NULL THEN COALESCE(%s, %s) + %s END", maximum, oldest, now_sql, period)
+        parts["figures"] += [
+            SQL(
+                """CASE WHEN %(cnt)s >= %(maximum)s OR %(gap)s IS NOT NULL THEN 0
+                        WHEN %(gap_hours)s > 0 THEN 1
+                        ELSE %(maximum)s - %(cnt)s
+                   END AS %(cc)s""",
+                cnt=cnt,
+                maximum=maximum,
+                gap=gap,
+                gap_hours=gap_hours,
+                cc=col["cc"],
+            ),
+            SQL(
+                """CASE WHEN %(cnt)s >= %(maximum)s OR %(gap)s IS NOT NULL
+                        THEN GREATEST(CASE WHEN %(cnt)s >= %(maximum)s THEN %(last)s + %(period)s END,
+                                      %(gap)s + make_interval(hours => %(gap_hours)s))
+                        ELSE %(allowed)s
+                   END AS %(cu)s""",
+                cnt=cnt,
+                maximum=maximum,
+                gap=gap,
+                gap_hours=gap_hours,
+                last=newest(maximum),
+                period=period,
+                allowed=allowed,
+                cu=col["cu"],
+            ),
+        ]
+        if max_pressure and weight:
+            parts["figures"].append(
+                SQL(
+                    "GREATEST(floor((%s - COALESCE(pr.pressure, 0.0)) / %s + %s), 0)::int AS %s",
+                    SQL("%s::float", max_pressure),
+                    weight_sql,
+                    PRESSURE_EPSILON,
+                    col["pc"],
                 )
-            cnt, oldest = SQL("p.%s", col["cnt"]), SQL("p.%s", col["oldest"])
-            gap = SQL("p.%s", col["gap"]) if gap_hours else SQL("NULL::timestamp")
-            max_count_sql, off = SQL("%s::int", max_count), SQL("FALSE")
+            )
+        if personal:
+            applies = SQL("pc.cap IS NOT NULL")
+        else:
             # the rule's segments (none: every customer), read once
             applies = SQL(
                 """(NOT EXISTS (SELECT 1 FROM ecrm_pressure_rule_segment_rel rel WHERE rel.rule_id = %(rule)s)
                     OR EXISTS (SELECT 1 FROM ecrm_rfm_score rs
-                                WHERE rs.partner_id = f.partner_id
+                                WHERE rs.partner_id = c.partner_id
                                   AND rs.company_id = %(company)s
                                   AND rs.segment_id IN (SELECT rel.segment_id
                                                           FROM ecrm_pressure_rule_segment_rel rel
@@ -571,105 +622,58 @@ class EcrmPressureRule(models.Model):
                 rule=rule_id,
                 company=company.id,
             )
-            if unresponsive:
-                applies = SQL("%s AND %s", applies, self._ecrm_audience_sql(company, channel))
-            # only customers at, or one message from, the maximum need its newest dates
-            dates = (
-                SQL(
-                    "CASE WHEN f.%s >= %s - 1 THEN %s END",
-                    col["cnt"],
-                    max_count_sql,
-                    newest_dates(SQL("LIMIT %s", max_count_sql)),
-                )
-                if max_count
-                else SQL("NULL::timestamp[]")
+        if unresponsive:
+            applies = SQL("%s AND %s", applies, self._ecrm_audience_sql(company, channel))
+        parts["figures"].append(SQL("%s AS %s", applies, col["applies"]))
+        if personal:
+            parts["figures"].append(SQL("pc.cap = 0 AS off"))
+        # the messages still allowed now, and when the limit frees once they are sent
+        cc, cu = SQL("f.%s", col["cc"]), SQL("f.%s", col["cu"])
+        if max_pressure and weight:
+            pc = SQL("f.%s", col["pc"])
+            capacity = SQL("LEAST(%s, %s)", cc, pc)
+            until = SQL(
+                """GREATEST(
+                       CASE WHEN %(pc)s IS NULL OR %(cc)s <= %(pc)s THEN %(cu)s END,
+                       -- once its messages are sent, the pressure frees when it has
+                       -- decayed to the cap minus one message (never if one exceeds it)
+                       CASE WHEN %(cc)s IS NULL OR %(pc)s <= %(cc)s
+                            THEN %(decayed)s
+                       END)""",
+                cc=cc,
+                pc=pc,
+                cu=cu,
+                decayed=(
+                    SQL("'infinity'::timestamp")
+                    if max_pressure <= weight
+                    else SQL(
+                        """%(now)s + make_interval(secs => GREATEST(
+                               %(half_life)s * 86400.0
+                               * ln((f.pressure + %(pc)s * %(weight)s) / (%(max_pressure)s - %(weight)s)) / ln(2.0),
+                               0.0))""",
+                        now=now_sql,
+                        half_life=half_life,
+                        pc=pc,
+                        weight=weight_sql,
+                        max_pressure=SQL("%s::float", max_pressure),
+                    )
+                ),
             )
-        parts["inputs"] = [
-            SQL("%s AS %s", max_count_sql, col["max_count"]),
-            SQL("%s AS %s", off, col["off"]),
-            SQL("%s AS %s", applies, col["applies"]),
-            SQL("%s AS %s", dates, col["dates"]),
-        ]
-        parts["step"] = SQL(
-            """
-                -- the count and the gap (NULL: the rule has neither)
-                CASE WHEN %(cnt)s >= p.%(max_count)s OR %(gap)s IS NOT NULL THEN 0
-                     WHEN %(gap_hours)s > 0 THEN 1
-                     ELSE p.%(max_count)s - %(cnt)s
-                END AS %(count_capacity)s,
-                CASE WHEN %(cnt)s >= p.%(max_count)s OR %(gap)s IS NOT NULL
-                     THEN GREATEST(
-                         CASE WHEN %(cnt)s >= p.%(max_count)s
-                              THEN p.%(dates)s[p.%(max_count)s] + make_interval(days => %(period_days)s) END,
-                         %(gap)s + make_interval(hours => %(gap_hours)s))
-                     WHEN %(gap_hours)s > 0
-                     THEN GREATEST(
-                         %(now)s + make_interval(hours => %(gap_hours)s),
-                         CASE WHEN %(cnt)s + 1 >= p.%(max_count)s
-                              THEN COALESCE(p.%(dates)s[p.%(max_count)s - 1], %(now)s)
-                                   + make_interval(days => %(period_days)s) END)
-                     WHEN p.%(max_count)s IS NOT NULL
-                     THEN COALESCE(%(oldest)s, %(now)s) + make_interval(days => %(period_days)s)
-                END AS %(count_until)s,
-                -- the weighted pressure (NULL: no cap, or messages that weigh nothing)
-                CASE WHEN %(max_pressure)s IS NOT NULL AND %(weight)s > 0
-                     THEN GREATEST(floor((%(max_pressure)s - p.pressure) / %(weight)s + %(epsilon)s), 0)::int
-                END AS %(pressure_capacity)s""",
-            cnt=cnt,
-            gap=gap,
-            oldest=oldest,
-            dates=col["dates"],
-            max_count=col["max_count"],
-            count_capacity=col["count_capacity"],
-            count_until=col["count_until"],
-            pressure_capacity=col["pressure_capacity"],
-            gap_hours=SQL("%s::int", gap_hours),
-            period_days=SQL("%s::int", period_days),
-            max_pressure=SQL("%s::float", max_pressure),
-            now=now_sql,
-            weight=weight_sql,
-            epsilon=PRESSURE_EPSILON,
-        )
-        parts["figure"] = SQL(
-            """
-                CASE WHEN p.%(off)s THEN 0 ELSE LEAST(p.%(cc)s, p.%(pc)s) END AS %(capacity)s,
-                CASE WHEN p.%(off)s THEN 'infinity'::timestamp
-                     ELSE GREATEST(
-                         CASE WHEN p.%(pc)s IS NULL OR p.%(cc)s <= p.%(pc)s THEN p.%(cu)s END,
-                         -- once its messages are sent, the pressure frees when it has
-                         -- decayed to the cap minus one message (never if one exceeds it)
-                         CASE WHEN p.%(cc)s IS NULL OR p.%(pc)s <= p.%(cc)s
-                              THEN CASE WHEN %(max_pressure)s <= %(weight)s THEN 'infinity'::timestamp
-                                        ELSE %(now)s + make_interval(secs => GREATEST(
-                                            %(half_life)s * 86400.0
-                                            * ln((p.pressure + p.%(pc)s * %(weight)s)
-                                                 / (%(max_pressure)s - %(weight)s)) / ln(2.0), 0.0))
-                                   END
-                         END)
-                END AS %(until)s""",
-            off=col["off"],
-            cc=col["count_capacity"],
-            pc=col["pressure_capacity"],
-            cu=col["count_until"],
-            capacity=col["capacity"],
-            until=col["until"],
-            max_pressure=SQL("%s::float", max_pressure),
-            weight=weight_sql,
-            now=now_sql,
-            half_life=half_life,
-        )
-        # the strictest rule is the least of these (a rule that does not
+        else:
+            capacity, until = cc, cu
+        if personal:
+            capacity = SQL("CASE WHEN f.off THEN 0 ELSE %s END", capacity)
+            until = SQL("CASE WHEN f.off THEN 'infinity'::timestamp ELSE %s END", until)
+        # the strictest limit is the least of these (a limit that does not
         # apply, or limits nothing, has none): capacity, then the latest
-        # release first, then the rule's rank
+        # release first, then the limit's rank
         parts["candidate"] = SQL(
-            """CASE WHEN p.%(applies)s AND p.%(capacity)s IS NOT NULL
-                        THEN ARRAY[p.%(capacity)s,
-                                   COALESCE(-date_part('epoch', p.%(until)s), '-Infinity'),
-                                   %(index)s]::float[] END""",
+            """CASE WHEN f.%(applies)s AND %(capacity)s IS NOT NULL
+                    THEN ARRAY[%(capacity)s, COALESCE(-date_part('epoch', %(until)s), '-Infinity'), %(index)s]::float[]
+               END""",
             applies=col["applies"],
-            capacity=col["capacity"],
-            until=col["until"],
+            capacity=capacity,
+            until=until,
             index=index,
         )
-        parts["until"] = SQL("WHEN %s THEN s.%s", index, col["until"])
         return parts

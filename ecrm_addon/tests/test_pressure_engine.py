@@ -204,6 +204,22 @@ class TestPressureEngine(PressureCase):
         phones = self.Rule._ecrm_check(self.company, "sms", "marketing", keys=[self.alice.phone_sanitized], now=NOW)
         self.assertTrue(phones[self.alice.phone_sanitized].rule_id)
 
+    def test_keys_with_quotes_backslashes_and_commas_resolve(self):
+        """The keys travel as one array literal: a key holding its special
+        characters still reaches its customer, and only it."""
+        self.Rule.create({"name": "Email", "max_count": 1})
+        self._touch(self.bob, NOW - timedelta(days=1))
+        odd = 'o"dd\\one,{x}@example.com'
+        self.env["res.partner"].flush_model()
+        self.env.cr.execute("UPDATE res_partner SET ecrm_email_key = %s WHERE id = %s", [odd, self.bob.id])
+        self.env["res.partner"].invalidate_model(["ecrm_email_key"])
+        verdicts = self.Rule._ecrm_check(
+            self.company, "email", "marketing", keys=[odd, "o", "x}@example.com", "bob.pressure@example.com"], now=NOW
+        )
+        self.assertEqual(list(verdicts), [odd])
+        self.assertEqual(verdicts[odd].partner_ids, [self.bob.id])
+        self.assertTrue(verdicts[odd].rule_id)
+
     def test_one_query_for_a_batch(self):
         self.Rule.create({"name": "One", "max_count": 1, "min_interval_hours": 24})
         partners = self.env["res.partner"].create(
@@ -246,7 +262,12 @@ class TestPressureEngine(PressureCase):
         self.env.cr.execute("ANALYZE res_partner, ecrm_interaction")
         keys = partners.mapped("email_normalized")
         query = self.Rule._ecrm_check_sql(
-            self.company, "marketing", self.Rule._ecrm_resolve_sql("email", keys), rule, NOW, None, "email", "email"
+            self.company,
+            "marketing",
+            self.Rule._ecrm_resolve_sql("email", keys),
+            self.Rule._ecrm_limits(rule, "email"),
+            NOW,
+            channel="email",
         )
         self.env.cr.execute(SQL("EXPLAIN (FORMAT JSON) %s", query))
         plan = self.env.cr.fetchone()[0][0]["Plan"]

@@ -7,10 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ecrm_addon.tools.pressure import (
+    EPOCH,
     Verdict,
     Verdicts,
     allocate,
+    array_literal,
     filter_batch,
+    moment,
     pressure_capacity,
     rule_blocked_until,
     rule_capacity,
@@ -137,16 +140,38 @@ def test_pressure_message_heavier_than_cap_never_frees_weightless_never_held():
     assert pressure_capacity(9.0, 1.0, 0.0, 10) == (None, 0.0)
 
 
+def seconds(when):
+    """A moment as the engine's statement returns it."""
+    return (when - EPOCH).total_seconds()
+
+
+def test_moment_reads_the_engine_seconds_to_the_microsecond():
+    when = datetime(2026, 3, 1, 12, 0, 0, 123457)
+    assert moment(seconds(when)) == when
+    assert moment(math.inf) == datetime.max, "never frees by itself"
+
+
+def test_array_literal_quotes_every_value_and_escapes_quotes_and_backslashes():
+    assert array_literal(["a@x", "b@x"]) == '{"a@x","b@x"}'
+    assert array_literal([3, 1]) == '{"3","1"}'
+    assert array_literal([]) == "{}"
+    assert array_literal(['"quoted"@x', "back\\slash@x", "a,b{c}@x"]) == (
+        '{"\\"quoted\\"@x","back\\\\slash@x","a,b{c}@x"}'
+    )
+
+
 def test_verdicts_build_each_verdict_from_rows():
     until, later = NOW + timedelta(days=1), NOW + timedelta(days=3)
+    keys = ["a@x", "b@x", "c@x", "d@x"]
+    rules = [(10, 3), (20, 4), (0, None)]
     rows = [
-        ("a@x", 7, 0, until, 10, 3),
-        ("a@x", 5, 0, later, 20, 4),
-        ("b@x", 8, 2, later, 10, 3),
-        ("c@x", 9, None, None, None, None),
-        ("d@x", 6, 1, until, 0, None),
+        (1, 7, 0, seconds(until), 1),
+        (1, 5, 0, seconds(later), 2),
+        (2, 8, 2, seconds(later), 1),
+        (3, 9, None, None, None),
+        (4, 6, 1, seconds(until), 3),
     ]
-    verdicts = Verdicts(rows, lambda: 99)
+    verdicts = Verdicts(rows, keys, rules, lambda: 99)
     assert verdicts["a@x"] == Verdict([5, 7], 4, later, {7: (0, until, 10, 3), 5: (0, later, 20, 4)})
     assert verdicts["b@x"] == Verdict([8], False, False, {8: (2, later, 10, 3)})
     assert verdicts["c@x"] == Verdict([9], False, False, {})
@@ -154,6 +179,13 @@ def test_verdicts_build_each_verdict_from_rows():
     assert "e@x" not in verdicts and verdicts.get("e@x") is None
     assert sorted(verdicts) == ["a@x", "b@x", "c@x", "d@x"]
     assert verdicts.full == {5, 7}
+    assert dict(verdicts.limits) == {
+        7: (0, until, 10, 3),
+        5: (0, later, 20, 4),
+        8: (2, later, 10, 3),
+        6: (1, until, 0, 99),
+    }, "no limit for the customer no rule applies to"
+    assert 9 not in verdicts.limits and len(verdicts.limits) == 4
     partners, refused = filter_batch({1: ["c@x"], 2: ["e@x"], 3: ["a@x"], 4: ["b@x", "c@x", None]}, verdicts)
     assert partners == {1: (9,), 3: (5, 7), 4: (8, 9)}
     assert refused == {3: (later, 20, 4)}, "the strictest of the record's full customers"
@@ -161,10 +193,10 @@ def test_verdicts_build_each_verdict_from_rows():
 
 def test_verdicts_count_a_customer_once_per_key():
     """Two contacts of one customer sharing an address: one customer for the key."""
-    rows = [("a@x", 7, 0, NOW, 10, 3), ("a@x", 7, 0, NOW, 10, 3), ("a@x", 5, None, None, None, None)]
-    verdicts = Verdicts(rows)
+    rows = [(1, 7, 0, seconds(NOW), 1), (1, 7, 0, seconds(NOW), 1), (1, 5, None, None, None)]
+    verdicts = Verdicts(rows, ["a@x"], [(10, 3)])
     assert verdicts.partner_ids("a@x") == (5, 7)
-    assert Verdicts(rows[:2]).partner_ids("a@x") == (7,)
+    assert Verdicts(rows[:2], ["a@x"], [(10, 3)]).partner_ids("a@x") == (7,)
 
 
 @given(
@@ -180,8 +212,13 @@ def test_filter_batch_equals_allocate(records, customers_of, capacities, carried
     """Deciding in one pass the records whose order cannot matter changes no
     decision: the same customers and refusals as ``allocate`` on every record."""
     limits = {pid: (capacity, NOW + timedelta(days=pid), pid % 3, 100 + pid) for pid, capacity in capacities.items()}
-    rows = [(key, pid, *limits.get(pid, (None,) * 4)) for key, pids in customers_of.items() for pid in sorted(pids)]
-    verdicts = Verdicts(rows)
+    keys = sorted(customers_of)
+    rows = [
+        (keys.index(key) + 1, pid, *((limit[0], seconds(limit[1]), pid) if (limit := limits.get(pid)) else (None,) * 3))
+        for key, pids in customers_of.items()
+        for pid in sorted(pids)
+    ]
+    verdicts = Verdicts(rows, keys, [(pid % 3, 100 + pid) for pid in range(1, 7)])
     keys_by_res_id = dict(enumerate(records, start=1))
     expected_partners = {
         res_id: tuple(sorted(found))
