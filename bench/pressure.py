@@ -28,9 +28,8 @@ import tracemalloc
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tools import SQL
-
 from odoo.addons.ecrm_addon.tools.pressure import array_literal
+from odoo.tools import SQL
 
 RULES = [
     {"name": "[bench] email", "channel": "email", "max_count": 4, "period_days": 30, "min_interval_hours": 48},
