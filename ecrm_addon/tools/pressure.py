@@ -172,15 +172,19 @@ class Limits(Mapping):
     def __init__(self, raw, rules, personal_rule_id=None):
         self._raw, self._rules, self._personal_rule_id = raw, list(rules), personal_rule_id
 
-    def __getitem__(self, partner_id):
-        _key, _partner_id, capacity, seconds, rank = self._raw[partner_id]
-        if capacity is None:
-            raise KeyError(partner_id)
+    def rule(self, rank):
+        """``(sequence, rule_id)`` of the limit of ``rank``."""
         sequence, rule_id = self._rules[rank - 1]
         if rule_id is None:
             rule_id = self._personal_rule_id()
             self._rules[rank - 1] = (sequence, rule_id)
-        return (capacity, moment(seconds), sequence, rule_id)
+        return sequence, rule_id
+
+    def __getitem__(self, partner_id):
+        _key, _partner_id, capacity, seconds, rank = self._raw[partner_id]
+        if capacity is None:
+            raise KeyError(partner_id)
+        return (capacity, moment(seconds), *self.rule(rank))
 
     def __contains__(self, partner_id):
         row = self._raw.get(partner_id)
@@ -225,6 +229,9 @@ class Verdicts(Mapping):
         for key, customers in shared.items():
             partners[key] = tuple(sorted(customers))
         self.partners, self.limits, self.full = partners, Limits(raw, rules, personal_rule_id), full
+        # what refuses each full customer's records, read once per customer
+        rule = self.limits.rule
+        self.refusals = {pid: (moment(raw[pid][3]), *rule(raw[pid][4])) for pid in full}
 
     def partner_ids(self, key):
         """The customers ``key`` resolves to, as a tuple (empty when none)."""
@@ -278,7 +285,7 @@ def filter_batch(keys_by_res_id, verdicts, sent=None):
     full and reached with others by one record, go through ``allocate``, in
     order.
     """
-    partner_of, limits, full = verdicts.partners, verdicts.limits, verdicts.full
+    partner_of, limits, full, refusals = verdicts.partners, verdicts.limits, verdicts.full, verdicts.refusals
     partners, refused = {}, {}
     seen, again = set(), set()
     shared_full = set()  # the full customers of records reaching several customers
@@ -298,7 +305,7 @@ def filter_batch(keys_by_res_id, verdicts, sent=None):
         else:
             seen.add(found)
         if found in full:
-            refused[res_id] = limits[found][1:]
+            refused[res_id] = refusals[found]
     if sent is not None:
         return partners, allocate(list(partners.items()), limits, sent)
     hot = {pid for pid in again if pid in limits} | shared_full
