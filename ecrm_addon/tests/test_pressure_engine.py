@@ -1,9 +1,11 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
+from odoo.addons.ecrm_addon.models import ecrm_pressure_rule
 from odoo.addons.ecrm_addon.tools.pressure import rule_blocked_until
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
@@ -228,12 +230,35 @@ class TestPressureEngine(PressureCase):
         for partner in partners[:10]:
             self._touch(partner, NOW - timedelta(hours=2))
         self.env.flush_all()
-        # the rules' search, then the verdicts (one statement, its planner settings put back after)
-        with self.assertQueryCount(3):
+        # the rules' search, then the verdicts (one statement)
+        with self.assertQueryCount(2):
             result = self.Rule._ecrm_check(
                 self.company, "email", "marketing", keys=partners.mapped("email_normalized"), now=NOW
             )
         self.assertEqual(sum(1 for v in result.values() if v.rule_id), 10)
+
+    def test_big_batch_planned_serially_without_jit_then_settings_put_back(self):
+        """From ``SERIAL_BATCH`` keys the statement runs serially and without
+        JIT (one more query: the settings put back after it), below it runs
+        as planned; the connection's settings are what they were afterwards."""
+        self.Rule.create({"name": "One", "max_count": 1})
+        partners = self.env["res.partner"].create(
+            [{"name": f"Serial {i}", "email": f"serial{i}@example.com"} for i in range(6)]
+        )
+        self._touch(partners[0], NOW - timedelta(days=1))
+        self.env.flush_all()
+        cr = self.env.cr
+        settings = "SELECT current_setting('jit'), current_setting('max_parallel_workers_per_gather')"
+        cr.execute(settings)
+        configured = cr.fetchone()
+        keys = partners.mapped("email_normalized")
+        # the rules' search and the statement; for a big batch, the settings put back after it
+        for batch, queries in ((5, 2), (6, 3)):
+            with patch.object(ecrm_pressure_rule, "SERIAL_BATCH", 6), self.assertQueryCount(queries):
+                result = self.Rule._ecrm_check(self.company, "email", "marketing", keys=keys[:batch], now=NOW)
+            self.assertEqual([key for key, verdict in result.items() if verdict.rule_id], keys[:1])
+            cr.execute(settings)
+            self.assertEqual(cr.fetchone(), configured, "the connection's settings are back")
 
     def test_many_customers_read_the_log_in_one_pass(self):
         """The plan guard: for a batch of many customers the planner knows

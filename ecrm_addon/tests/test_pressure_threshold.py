@@ -140,9 +140,8 @@ class TestPressureThreshold(ThresholdCase):
             self._touches(partner, 3)
         self.env["ecrm.pressure.weight"]._ecrm_weights(self.company)
         self.env.flush_all()
-        # the rules' search, then the verdicts (one statement, its planner settings put back after;
-        # the weights are cached)
-        with self.assertQueryCount(3):
+        # the rules' search, then the verdicts (one statement; the weights are cached)
+        with self.assertQueryCount(2):
             result = self.Rule._ecrm_check(
                 self.company, "email", "marketing", keys=partners.mapped("email_normalized"), now=NOW
             )

@@ -211,7 +211,9 @@ class Verdicts(Mapping):
     ``{key: partner_id}``, or ``{key: (partner_id, ...)}`` (sorted) for a key
     reaching several customers; ``limits`` ``{partner_id: (capacity,
     blocked_until, sequence, rule_id)}`` for the customers a rule applies to
-    (``Limits``); ``full`` the customers with no capacity left.
+    (``Limits``); ``full`` the customers with no capacity left, and
+    ``refusals`` ``{partner_id: (blocked_until, sequence, rule_id)}`` what
+    refuses their records.
     """
 
     def __init__(self, rows, keys=(), rules=(), personal_rule_id=None):
