@@ -1,6 +1,7 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from collections import defaultdict
+from contextlib import contextmanager
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
@@ -35,6 +36,8 @@ SYSTEM_FIELDS = frozenset(
 )
 # What portal customers may not read of their cases (the SLA, the team, the keys).
 INTERNAL = "base.group_user"
+# Key of the creation memo in the cursor's cache (see ``ecrm.case._ecrm_creation_memo``).
+CREATION_MEMO = "ecrm_case_creation_memo"
 
 
 class EcrmCase(models.Model):
@@ -207,6 +210,29 @@ class EcrmCase(models.Model):
                 raise AccessError(
                     self.env._("Only the system sets these fields of a case: %(fields)s.", fields=", ".join(labels))
                 )
+
+    @contextmanager
+    def _ecrm_creation_memo(self):
+        """Around the creation of cases: what their computes read that cannot
+        change meanwhile (the calendars' working time of their deadlines and
+        escalation levels, their customers' RFM segments) is read once for the
+        batch and shared, see ``_ecrm_memo``. A creation nested in another
+        shares the outer one's; the memo is dropped when the outer one ends."""
+        cache = self.env.cr.cache
+        if CREATION_MEMO in cache:
+            yield
+            return
+        cache[CREATION_MEMO] = {}
+        try:
+            yield
+        finally:
+            cache.pop(CREATION_MEMO, None)
+
+    def _ecrm_memo(self, key):
+        """The dict ``key`` of the creation memo under way (shared by the
+        computes of the new cases); outside a creation, a new empty dict."""
+        memo = self.env.cr.cache.get(CREATION_MEMO)
+        return {} if memo is None else memo.setdefault(key, {})
 
     @api.model_create_multi
     def create(self, vals_list):

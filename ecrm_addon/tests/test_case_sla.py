@@ -1,7 +1,10 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
@@ -65,6 +68,66 @@ class TestCaseDeadlines(EcrmCaseCommon):
             with self.assertQueryCount(0):
                 for amount in (8, 16, 24.25, -3.5):
                     self.policy._ecrm_plan(starts[1], amount, memo=memo)
+
+    def test_new_cases_plan_deadlines_and_levels_on_working_time_read_once(self):
+        """The deadlines and escalation levels of cases created together walk
+        the calendar's working time read once (not once for the deadlines and
+        again for the levels), and land where Odoo's ``plan_hours`` does: over
+        the weekend, a public holiday, before and after the deadlines."""
+        self.policy.level_ids = [
+            Command.create({"name": "Warn", "sequence": 1, "watch": "response", "delay_percent": -25}),
+            Command.create({"name": "Late", "sequence": 2, "watch": "response", "delay_hours": 3}),
+            Command.create({"name": "Overdue", "sequence": 3, "watch": "resolution", "delay_hours": 8}),
+        ]
+        Calendar = type(self.env["resource.calendar"])
+        reads = []
+
+        def work_intervals_batch(calendar, *args, **kwargs):
+            reads.append(calendar.id)
+            return original(calendar, *args, **kwargs)
+
+        original = Calendar._work_intervals_batch
+        with freeze_time("2026-11-20 15:30"):  # a Friday; the Monday after is a holiday
+            self.env["resource.calendar.leaves"].create(
+                {
+                    "name": "Shop holiday",
+                    "calendar_id": self.calendar.id,
+                    "date_from": self.dt("2026-11-23 00:00"),
+                    "date_to": self.dt("2026-11-23 23:59"),
+                }
+            )
+            self.env.flush_all()
+            with patch.object(Calendar, "_work_intervals_batch", work_intervals_batch):
+                cases = self.env["ecrm.case"].create(
+                    [
+                        {"subject": "Friday", "partner_id": self.customer.id},
+                        {
+                            "subject": "Saturday",
+                            "partner_id": self.customer.id,
+                            "date_open": self.dt("2026-11-21 10:00"),
+                        },
+                    ]
+                )
+                self.env.flush_all()
+            self.assertEqual(reads.count(self.calendar.id), 1, "the working time is read once for the batch")
+            friday, saturday = cases
+            self.assertEqual(friday.response_deadline, self.dt("2026-11-24 11:30"))  # Friday 1.5 h, Tuesday 2.5 h
+            self.assertEqual(saturday.response_deadline, self.dt("2026-11-24 13:00"))
+            for case in cases:
+                self.assertEqual(case.response_deadline, self.policy._ecrm_plan(case.date_open, 4))
+                self.assertEqual(case.resolution_deadline, self.policy._ecrm_plan(case.date_open, 16))
+                # each level where plan_hours puts it, without the batch's working time
+                due = [level._ecrm_due_at(case) for level in self.policy.level_ids]
+                self.assertEqual(
+                    due,
+                    [
+                        self.policy._ecrm_plan(case.response_deadline, -1),
+                        self.policy._ecrm_plan(case.response_deadline, 3),
+                        self.policy._ecrm_plan(case.resolution_deadline, 8),
+                    ],
+                )
+                self.assertEqual(case.next_escalation_at, min(due))
+            self.assertEqual(friday.next_escalation_at, self.dt("2026-11-24 10:30"))
 
     def test_waiting_on_customer_adds_paused_time_back(self):
         with freeze_time("2026-11-23 09:00"):
