@@ -67,11 +67,13 @@ class EcrmCase(models.Model):
         ("api_request_key_unique", "UNIQUE(api_request_key)", "An API request key creates one case only."),
     ]
     description = fields.Html(sanitize=True, sanitize_overridable=False)
+    # The stored computes are precomputed (here and in the other files of the
+    # case): a new case is inserted with them, not updated right after.
     partner_id = fields.Many2one("res.partner", string="Customer", tracking=True, index=True)
     commercial_partner_id = fields.Many2one(
-        related="partner_id.commercial_partner_id", string="Customer Company", store=True, index=True
+        related="partner_id.commercial_partner_id", string="Customer Company", store=True, index=True, precompute=True
     )
-    email_from = fields.Char(string="Email", compute="_compute_email_from", store=True, readonly=False)
+    email_from = fields.Char(string="Email", compute="_compute_email_from", store=True, readonly=False, precompute=True)
     channel = fields.Selection(CASE_CHANNELS, required=True, default="phone", tracking=True)
     category_id = fields.Many2one("ecrm.case.category", tracking=True, index=True)
     priority = fields.Selection(CASE_PRIORITIES, required=True, default="1", tracking=True)
@@ -84,7 +86,7 @@ class EcrmCase(models.Model):
         default=lambda self: self._default_stage_id(),
         ondelete="restrict",
     )
-    is_closed = fields.Boolean(related="stage_id.is_closed", store=True)
+    is_closed = fields.Boolean(related="stage_id.is_closed", store=True, precompute=True)
     user_id = fields.Many2one("res.users", string="Assignee", tracking=True, index=True, domain=[("share", "=", False)])
     team_id = fields.Many2one("crm.team", string="Sales Team", tracking=True, index=True, groups=INTERNAL)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
@@ -103,6 +105,7 @@ class EcrmCase(models.Model):
         string="SLA Policy",
         compute="_compute_policy_id",
         store=True,
+        precompute=True,
         readonly=False,
         tracking=True,
         groups=INTERNAL,
@@ -119,18 +122,23 @@ class EcrmCase(models.Model):
         groups=INTERNAL,
         help="Working hours spent waiting on the customer; added back to the deadlines.",
     )
-    response_deadline = fields.Datetime(compute="_compute_deadlines", store=True, tracking=True, groups=INTERNAL)
-    resolution_deadline = fields.Datetime(compute="_compute_deadlines", store=True, tracking=True, groups=INTERNAL)
+    response_deadline = fields.Datetime(
+        compute="_compute_deadlines", store=True, precompute=True, tracking=True, groups=INTERNAL
+    )
+    resolution_deadline = fields.Datetime(
+        compute="_compute_deadlines", store=True, precompute=True, tracking=True, groups=INTERNAL
+    )
     first_response_date = fields.Datetime(readonly=True, copy=False, groups=INTERNAL)
     escalation_ids = fields.One2many(
         "ecrm.case.escalation", "case_id", string="Escalations", readonly=True, groups=INTERNAL
     )
     escalation_level = fields.Integer(
-        compute="_compute_escalation_level", store=True, groups=INTERNAL, help="Highest level fired."
+        compute="_compute_escalation_level", store=True, precompute=True, groups=INTERNAL, help="Highest level fired."
     )
     next_escalation_at = fields.Datetime(
         compute="_compute_next_escalation_at",
         store=True,
+        precompute=True,
         copy=False,
         groups=INTERNAL,
         help="When the next escalation level is due; empty when nothing is left, or the case is closed or paused.",

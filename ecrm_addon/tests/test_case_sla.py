@@ -7,6 +7,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
+from odoo.tools import SQL
 
 from .common import EcrmCaseCommon
 
@@ -128,6 +129,72 @@ class TestCaseDeadlines(EcrmCaseCommon):
                 )
                 self.assertEqual(case.next_escalation_at, min(due))
             self.assertEqual(friday.next_escalation_at, self.dt("2026-11-24 10:30"))
+
+    def test_new_case_is_inserted_with_its_computed_fields(self):
+        """A new case's stored computes (customer company, email, SLA policy,
+        deadlines, escalation, rating) and the portal token of its
+        acknowledgement are in its insert, with the values a recompute gives:
+        no update of the row follows it, nor of its interaction log rows."""
+        self.policy.level_ids = [Command.create({"name": "Warn", "watch": "response", "delay_percent": -25})]
+        self.company.email = "help@shop.example"  # a sender: the acknowledgement goes out
+        acme = self.env["res.partner"].create({"name": "Acme", "is_company": True})
+        ann = self.env["res.partner"].create({"name": "Ann", "email": "ann@acme.example", "parent_id": acme.id})
+        names = [
+            "commercial_partner_id",
+            "email_from",
+            "is_closed",
+            "policy_id",
+            "response_deadline",
+            "resolution_deadline",
+            "escalation_level",
+            "next_escalation_at",
+            "rating_last_value",
+            "access_token",
+        ]
+        Cursor = type(self.env.cr)
+        execute = Cursor.execute
+        updates = []
+
+        def spy(cr, query, params=None, log_exceptions=True):
+            if (query.code if isinstance(query, SQL) else str(query)).split()[:2] in (
+                ["UPDATE", '"ecrm_case"'],
+                ["UPDATE", '"ecrm_interaction"'],
+            ):
+                updates.append(query)
+            return execute(cr, query, params, log_exceptions)
+
+        with freeze_time("2026-11-20 15:30"):  # a Friday
+            self.env.flush_all()
+            with patch.object(Cursor, "execute", spy):
+                case = self.new_case(partner_id=ann.id, acknowledge=True)
+                self.env.flush_all()
+            self.assertEqual(updates, [])
+            self.env.invalidate_all()
+            inserted = {name: case[name] for name in names}
+            self.assertEqual(
+                [inserted[name] for name in names[:-1]],
+                [
+                    acme,
+                    "ann@acme.example",
+                    False,
+                    self.policy,
+                    self.dt("2026-11-23 11:30"),
+                    self.dt("2026-11-24 15:30"),
+                    0,
+                    self.dt("2026-11-23 10:30"),
+                    0,
+                ],
+            )
+            self.assertIn(f"access_token={case.access_token}", case.message_ids[0].body, "the acknowledgement's link")
+            for name in names[:-1]:
+                self.env.add_to_compute(case._fields[name], case)
+            self.assertEqual({name: case[name] for name in names}, inserted)
+            log = self.env["ecrm.interaction"].search([("res_model", "=", case._name), ("res_id", "=", case.id)])
+            self.assertEqual(
+                log.mapped("name"),
+                [f"Case acknowledged: {case.name} Parcel missing", f"Case opened: {case.name} Parcel missing"],
+            )
+            self.assertEqual(log.commercial_partner_id, acme)
 
     def test_waiting_on_customer_adds_paused_time_back(self):
         with freeze_time("2026-11-23 09:00"):
