@@ -96,10 +96,11 @@ class EcrmCase(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        # The deadlines of new cases (read by their acknowledgement, or at the
-        # flush) and their escalation levels plan on the same working time:
-        # read once for the batch, the levels computed now rather than at the
-        # flush after the memo is gone.
+        # The deadlines and escalation levels of new cases plan on the same
+        # working time: read once for the batch. They are computed before the
+        # insert (precomputed); a case the creation changes again (created
+        # waiting on the customer) is recomputed here, not at the flush after
+        # the memo is gone.
         with self._ecrm_creation_memo():
             cases = super().create(vals_list)
             cases._recompute_recordset(["next_escalation_at"])
