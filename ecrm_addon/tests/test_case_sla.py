@@ -196,6 +196,28 @@ class TestCaseDeadlines(EcrmCaseCommon):
             )
             self.assertEqual(log.commercial_partner_id, acme)
 
+    def test_case_created_waiting_or_closed_has_nothing_to_escalate(self):
+        """Computed before the insert, the next escalation of a case created in
+        a waiting or closed stage is still cleared by its paused clock or its
+        closing, as a recompute gives."""
+        self.policy.level_ids = [Command.create({"name": "Late", "watch": "response", "delay_hours": 1})]
+        with freeze_time("2026-11-23 09:00"):
+            waiting, solved, new = self.env["ecrm.case"].create(
+                [
+                    {"subject": "Waiting", "partner_id": self.customer.id, "stage_id": self.stage_waiting.id},
+                    {"subject": "Solved", "partner_id": self.customer.id, "stage_id": self.stage_solved.id},
+                    {"subject": "New", "partner_id": self.customer.id},
+                ]
+            )
+            self.env.flush_all()
+            self.env.invalidate_all()
+            self.assertEqual(waiting.ecrm_paused_since, self.dt("2026-11-23 09:00"))
+            self.assertEqual(solved.date_closed, self.dt("2026-11-23 09:00"))
+            self.assertEqual(
+                [case.next_escalation_at for case in (waiting, solved, new)],
+                [False, False, self.dt("2026-11-23 14:00")],
+            )
+
     def test_waiting_on_customer_adds_paused_time_back(self):
         with freeze_time("2026-11-23 09:00"):
             case = self.new_case()
