@@ -1,6 +1,7 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from collections import defaultdict
+from contextlib import contextmanager
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
@@ -35,6 +36,8 @@ SYSTEM_FIELDS = frozenset(
 )
 # What portal customers may not read of their cases (the SLA, the team, the keys).
 INTERNAL = "base.group_user"
+# Key of the creation memo in the cursor's cache (see ``ecrm.case._ecrm_creation_memo``).
+CREATION_MEMO = "ecrm_case_creation_memo"
 
 
 class EcrmCase(models.Model):
@@ -64,11 +67,13 @@ class EcrmCase(models.Model):
         ("api_request_key_unique", "UNIQUE(api_request_key)", "An API request key creates one case only."),
     ]
     description = fields.Html(sanitize=True, sanitize_overridable=False)
+    # The stored computes are precomputed (here and in the other files of the
+    # case): a new case is inserted with them, not updated right after.
     partner_id = fields.Many2one("res.partner", string="Customer", tracking=True, index=True)
     commercial_partner_id = fields.Many2one(
-        related="partner_id.commercial_partner_id", string="Customer Company", store=True, index=True
+        related="partner_id.commercial_partner_id", string="Customer Company", store=True, index=True, precompute=True
     )
-    email_from = fields.Char(string="Email", compute="_compute_email_from", store=True, readonly=False)
+    email_from = fields.Char(string="Email", compute="_compute_email_from", store=True, readonly=False, precompute=True)
     channel = fields.Selection(CASE_CHANNELS, required=True, default="phone", tracking=True)
     category_id = fields.Many2one("ecrm.case.category", tracking=True, index=True)
     priority = fields.Selection(CASE_PRIORITIES, required=True, default="1", tracking=True)
@@ -81,7 +86,7 @@ class EcrmCase(models.Model):
         default=lambda self: self._default_stage_id(),
         ondelete="restrict",
     )
-    is_closed = fields.Boolean(related="stage_id.is_closed", store=True)
+    is_closed = fields.Boolean(related="stage_id.is_closed", store=True, precompute=True)
     user_id = fields.Many2one("res.users", string="Assignee", tracking=True, index=True, domain=[("share", "=", False)])
     team_id = fields.Many2one("crm.team", string="Sales Team", tracking=True, index=True, groups=INTERNAL)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
@@ -100,6 +105,7 @@ class EcrmCase(models.Model):
         string="SLA Policy",
         compute="_compute_policy_id",
         store=True,
+        precompute=True,
         readonly=False,
         tracking=True,
         groups=INTERNAL,
@@ -116,18 +122,23 @@ class EcrmCase(models.Model):
         groups=INTERNAL,
         help="Working hours spent waiting on the customer; added back to the deadlines.",
     )
-    response_deadline = fields.Datetime(compute="_compute_deadlines", store=True, tracking=True, groups=INTERNAL)
-    resolution_deadline = fields.Datetime(compute="_compute_deadlines", store=True, tracking=True, groups=INTERNAL)
+    response_deadline = fields.Datetime(
+        compute="_compute_deadlines", store=True, precompute=True, tracking=True, groups=INTERNAL
+    )
+    resolution_deadline = fields.Datetime(
+        compute="_compute_deadlines", store=True, precompute=True, tracking=True, groups=INTERNAL
+    )
     first_response_date = fields.Datetime(readonly=True, copy=False, groups=INTERNAL)
     escalation_ids = fields.One2many(
         "ecrm.case.escalation", "case_id", string="Escalations", readonly=True, groups=INTERNAL
     )
     escalation_level = fields.Integer(
-        compute="_compute_escalation_level", store=True, groups=INTERNAL, help="Highest level fired."
+        compute="_compute_escalation_level", store=True, precompute=True, groups=INTERNAL, help="Highest level fired."
     )
     next_escalation_at = fields.Datetime(
         compute="_compute_next_escalation_at",
         store=True,
+        precompute=True,
         copy=False,
         groups=INTERNAL,
         help="When the next escalation level is due; empty when nothing is left, or the case is closed or paused.",
@@ -207,6 +218,29 @@ class EcrmCase(models.Model):
                 raise AccessError(
                     self.env._("Only the system sets these fields of a case: %(fields)s.", fields=", ".join(labels))
                 )
+
+    @contextmanager
+    def _ecrm_creation_memo(self):
+        """Around the creation of cases: what their computes read that cannot
+        change meanwhile (the calendars' working time of their deadlines and
+        escalation levels, their customers' RFM segments) is read once for the
+        batch and shared, see ``_ecrm_memo``. A creation nested in another
+        shares the outer one's; the memo is dropped when the outer one ends."""
+        cache = self.env.cr.cache
+        if CREATION_MEMO in cache:
+            yield
+            return
+        cache[CREATION_MEMO] = {}
+        try:
+            yield
+        finally:
+            cache.pop(CREATION_MEMO, None)
+
+    def _ecrm_memo(self, key):
+        """The dict ``key`` of the creation memo under way (shared by the
+        computes of the new cases); outside a creation, a new empty dict."""
+        memo = self.env.cr.cache.get(CREATION_MEMO)
+        return {} if memo is None else memo.setdefault(key, {})
 
     @api.model_create_multi
     def create(self, vals_list):

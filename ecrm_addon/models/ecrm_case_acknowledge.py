@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import base64
 import logging
+import uuid
 
 import pytz
 
@@ -35,6 +36,11 @@ class EcrmCase(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         wanted = [bool(vals.pop("acknowledge", False)) for vals in vals_list]
+        for vals, ack in zip(vals_list, wanted, strict=True):
+            if ack:
+                # the acknowledgement's link to the case needs its portal token: in the
+                # insert, rather than written by the notification right after it
+                vals.setdefault("access_token", str(uuid.uuid4()))
         cases = super().create(vals_list)
         cases.browse([case.id for case, ack in zip(cases, wanted, strict=True) if ack])._ecrm_acknowledge()
         return cases

@@ -1,6 +1,6 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import models
+from odoo import fields, models
 
 
 class EcrmCase(models.Model):
@@ -10,6 +10,15 @@ class EcrmCase(models.Model):
 
     _name = "ecrm.case"
     _inherit = ["ecrm.case", "rating.mixin"]
+
+    # computed before the insert of a new case (see ecrm_case.py: its stored computes)
+    rating_last_value = fields.Float(precompute=True)
+
+    def _compute_rating_last_value(self):
+        # a case being created has no rating yet: no query for it
+        new = self.filtered(lambda case: not case.id)
+        new.rating_last_value = 0
+        return super(EcrmCase, self - new)._compute_rating_last_value() if self - new else None
 
     def write(self, vals):
         res = super().write(vals)

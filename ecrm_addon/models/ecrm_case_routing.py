@@ -50,10 +50,20 @@ class EcrmCase(models.Model):
 
     @api.model
     def _ecrm_segments(self, keys):
-        """{(commercial partner id, company id): segment id} for these pairs (one query)."""
+        """{(commercial partner id, company id): segment id} for these pairs (one
+        query); during a creation of cases, pairs already read (by the routing,
+        then by the policies' domains) are not read again."""
+        memo = self._ecrm_memo("segments")
         keys = {(partner, company) for partner, company in keys if partner and company}
-        if not keys:
-            return {}
+        missing = keys - memo.keys()
+        if missing:
+            memo.update(dict.fromkeys(missing, False))
+            memo.update(self._ecrm_read_segments(missing))
+        return {key: memo[key] for key in keys if memo[key]}
+
+    @api.model
+    def _ecrm_read_segments(self, keys):
+        """{(commercial partner id, company id): segment id} of these pairs that have one (one query)."""
         # sudo: the segment routes and covers the case, whoever opens it (portal, mail gateway)
         scores = (
             self.env["ecrm.rfm.score"]
@@ -72,8 +82,10 @@ class EcrmCase(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         vals_list = [dict(vals) for vals in vals_list]  # the caller's dicts (maybe one repeated) stay as given
-        self._ecrm_route(vals_list)
-        return super().create(vals_list)
+        # the segments read by the routing serve the policies' domains too
+        with self._ecrm_creation_memo():
+            self._ecrm_route(vals_list)
+            return super().create(vals_list)
 
     @api.model
     def _ecrm_route(self, vals_list):
@@ -95,8 +107,11 @@ class EcrmCase(models.Model):
         def company_of(vals):
             return vals.get("company_id") or defaults.get("company_id") or self.env.company.id
 
-        segments = self._ecrm_segments(
-            {(commercial.get(vals.get("partner_id")), company_of(vals)) for vals in to_route}
+        # without any rule, no team is picked: the segments are not needed
+        segments = (
+            self._ecrm_segments({(commercial.get(vals.get("partner_id")), company_of(vals)) for vals in to_route})
+            if rules
+            else {}
         )
         by_team = defaultdict(list)  # (team id, company id): the vals to assign
         for vals in to_route:

@@ -47,7 +47,7 @@ class EcrmCase(models.Model):
         "ecrm_paused_hours",
     )
     def _compute_deadlines(self):
-        memo = {}  # the calendars' working time, read once for the batch
+        memo = self._ecrm_memo("plan")  # the calendars' working time, read once for the batch
         for case in self:
             policy = case.policy_id.sudo()
             if not policy or not case.date_open:
@@ -82,7 +82,7 @@ class EcrmCase(models.Model):
         "escalation_ids.state",
     )
     def _compute_next_escalation_at(self):
-        memo = {}  # the calendars' working time, read once for the batch
+        memo = self._ecrm_memo("plan")  # the calendars' working time, read once for the batch
         for case in self:
             case.next_escalation_at = min(case._ecrm_pending_levels(memo).values(), default=False)
 
@@ -93,6 +93,18 @@ class EcrmCase(models.Model):
             resolution_at = case.date_closed or now
             case.response_late = bool(case.response_deadline and response_at > case.response_deadline)
             case.resolution_late = bool(case.resolution_deadline and resolution_at > case.resolution_deadline)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The deadlines and escalation levels of new cases plan on the same
+        # working time: read once for the batch. They are computed before the
+        # insert (precomputed); a case the creation changes again (created
+        # waiting on the customer) is recomputed here, not at the flush after
+        # the memo is gone.
+        with self._ecrm_creation_memo():
+            cases = super().create(vals_list)
+            cases._recompute_recordset(["next_escalation_at"])
+        return cases
 
     def _ecrm_track_clock(self, new_stage, vals):
         """Pause/resume the clocks and stamp the closing date on a stage move.

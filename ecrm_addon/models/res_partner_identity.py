@@ -65,7 +65,10 @@ class ResPartner(models.Model):
     def _ecrm_identity_keys(self, email=None, phone=None, vat=None, country=None):
         """Normalise loose identifiers into the keys stored on partners:
         ``{'ecrm_email_key': ..., ...}`` with only the keys that could be computed."""
-        region = (country or self.env.company.country_id).code if not isinstance(country, str) else country
+        # the region reads national phone numbers only: the company's country is not read without one
+        region = None
+        if phone:
+            region = (country or self.env.company.country_id).code if not isinstance(country, str) else country
         return identity_keys(email_key, email=email, phones=(phone,), vat=vat, region=region)
 
     @api.model

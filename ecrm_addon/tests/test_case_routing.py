@@ -3,6 +3,7 @@
 import json
 from collections import Counter
 from itertools import pairwise
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -83,6 +84,38 @@ class TestCaseRouting(EcrmCaseCommon):
             case = self.new_return(partner_id=self.champion.id)
         self.assertEqual(case.team_id, self.team)
         self.assertFalse(case.ecrm_segment_id)
+
+    def test_segments_are_read_once_for_the_routing_and_the_policies(self):
+        """The customers' segments of cases created together route them and
+        pick their SLA policies: read once for both."""
+        champions_policy = self.env["ecrm.escalation.policy"].create(
+            {
+                "name": "Champions",
+                "sequence": 1,
+                "calendar_id": self.calendar.id,
+                "response_hours": 1,
+                "domain": f"[('ecrm_segment_id', '=', {self.champions.id})]",
+            }
+        )
+        Case = type(self.env["ecrm.case"])
+        original = Case._ecrm_read_segments
+        reads = []
+
+        def read_segments(cases, keys):
+            reads.append(set(keys))
+            return original(cases, keys)
+
+        with freeze_time(MONDAY_10), patch.object(Case, "_ecrm_read_segments", read_segments):
+            vip, plain = self.env["ecrm.case"].create(
+                [
+                    {"subject": "Champion", "partner_id": self.champion.id},
+                    {"subject": "Other", "partner_id": self.customer.id},
+                ]
+            )
+            self.env.flush_all()
+        self.assertEqual(reads, [{(self.champion.id, self.company.id), (self.customer.id, self.company.id)}])
+        self.assertEqual((vip.team_id, vip.policy_id), (self.vip_team, champions_policy))
+        self.assertEqual((plain.team_id, plain.policy_id), (self.env["crm.team"], self.policy))
 
     def test_rule_of_another_company_does_not_route(self):
         other = self.env["res.company"].create({"name": "Other routing shop"})

@@ -1,9 +1,13 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
+from odoo.tools import SQL
 
 from .common import EcrmCaseCommon
 
@@ -65,6 +69,154 @@ class TestCaseDeadlines(EcrmCaseCommon):
             with self.assertQueryCount(0):
                 for amount in (8, 16, 24.25, -3.5):
                     self.policy._ecrm_plan(starts[1], amount, memo=memo)
+
+    def test_new_cases_plan_deadlines_and_levels_on_working_time_read_once(self):
+        """The deadlines and escalation levels of cases created together walk
+        the calendar's working time read once (not once for the deadlines and
+        again for the levels), and land where Odoo's ``plan_hours`` does: over
+        the weekend, a public holiday, before and after the deadlines."""
+        self.policy.level_ids = [
+            Command.create({"name": "Warn", "sequence": 1, "watch": "response", "delay_percent": -25}),
+            Command.create({"name": "Late", "sequence": 2, "watch": "response", "delay_hours": 3}),
+            Command.create({"name": "Overdue", "sequence": 3, "watch": "resolution", "delay_hours": 8}),
+        ]
+        Calendar = type(self.env["resource.calendar"])
+        reads = []
+
+        def work_intervals_batch(calendar, *args, **kwargs):
+            reads.append(calendar.id)
+            return original(calendar, *args, **kwargs)
+
+        original = Calendar._work_intervals_batch
+        with freeze_time("2026-11-20 15:30"):  # a Friday; the Monday after is a holiday
+            self.env["resource.calendar.leaves"].create(
+                {
+                    "name": "Shop holiday",
+                    "calendar_id": self.calendar.id,
+                    "date_from": self.dt("2026-11-23 00:00"),
+                    "date_to": self.dt("2026-11-23 23:59"),
+                }
+            )
+            self.env.flush_all()
+            with patch.object(Calendar, "_work_intervals_batch", work_intervals_batch):
+                cases = self.env["ecrm.case"].create(
+                    [
+                        {"subject": "Friday", "partner_id": self.customer.id},
+                        {
+                            "subject": "Saturday",
+                            "partner_id": self.customer.id,
+                            "date_open": self.dt("2026-11-21 10:00"),
+                        },
+                    ]
+                )
+                self.env.flush_all()
+            self.assertEqual(reads.count(self.calendar.id), 1, "the working time is read once for the batch")
+            friday, saturday = cases
+            self.assertEqual(friday.response_deadline, self.dt("2026-11-24 11:30"))  # Friday 1.5 h, Tuesday 2.5 h
+            self.assertEqual(saturday.response_deadline, self.dt("2026-11-24 13:00"))
+            for case in cases:
+                self.assertEqual(case.response_deadline, self.policy._ecrm_plan(case.date_open, 4))
+                self.assertEqual(case.resolution_deadline, self.policy._ecrm_plan(case.date_open, 16))
+                # each level where plan_hours puts it, without the batch's working time
+                due = [level._ecrm_due_at(case) for level in self.policy.level_ids]
+                self.assertEqual(
+                    due,
+                    [
+                        self.policy._ecrm_plan(case.response_deadline, -1),
+                        self.policy._ecrm_plan(case.response_deadline, 3),
+                        self.policy._ecrm_plan(case.resolution_deadline, 8),
+                    ],
+                )
+                self.assertEqual(case.next_escalation_at, min(due))
+            self.assertEqual(friday.next_escalation_at, self.dt("2026-11-24 10:30"))
+
+    def test_new_case_is_inserted_with_its_computed_fields(self):
+        """A new case's stored computes (customer company, email, SLA policy,
+        deadlines, escalation, rating) and the portal token of its
+        acknowledgement are in its insert, with the values a recompute gives:
+        no update of the row follows it, nor of its interaction log rows."""
+        self.policy.level_ids = [Command.create({"name": "Warn", "watch": "response", "delay_percent": -25})]
+        self.company.email = "help@shop.example"  # a sender: the acknowledgement goes out
+        acme = self.env["res.partner"].create({"name": "Acme", "is_company": True})
+        ann = self.env["res.partner"].create({"name": "Ann", "email": "ann@acme.example", "parent_id": acme.id})
+        names = [
+            "commercial_partner_id",
+            "email_from",
+            "is_closed",
+            "policy_id",
+            "response_deadline",
+            "resolution_deadline",
+            "escalation_level",
+            "next_escalation_at",
+            "rating_last_value",
+            "access_token",
+        ]
+        Cursor = type(self.env.cr)
+        execute = Cursor.execute
+        updates = []
+
+        def spy(cr, query, params=None, log_exceptions=True):
+            if (query.code if isinstance(query, SQL) else str(query)).split()[:2] in (
+                ["UPDATE", '"ecrm_case"'],
+                ["UPDATE", '"ecrm_interaction"'],
+            ):
+                updates.append(query)
+            return execute(cr, query, params, log_exceptions)
+
+        with freeze_time("2026-11-20 15:30"):  # a Friday
+            self.env.flush_all()
+            with patch.object(Cursor, "execute", spy):
+                case = self.new_case(partner_id=ann.id, acknowledge=True)
+                self.env.flush_all()
+            self.assertEqual(updates, [])
+            self.env.invalidate_all()
+            inserted = {name: case[name] for name in names}
+            self.assertEqual(
+                [inserted[name] for name in names[:-1]],
+                [
+                    acme,
+                    "ann@acme.example",
+                    False,
+                    self.policy,
+                    self.dt("2026-11-23 11:30"),
+                    self.dt("2026-11-24 15:30"),
+                    0,
+                    self.dt("2026-11-23 10:30"),
+                    0,
+                ],
+            )
+            self.assertIn(f"access_token={case.access_token}", case.message_ids[0].body, "the acknowledgement's link")
+            for name in names[:-1]:
+                self.env.add_to_compute(case._fields[name], case)
+            self.assertEqual({name: case[name] for name in names}, inserted)
+            log = self.env["ecrm.interaction"].search([("res_model", "=", case._name), ("res_id", "=", case.id)])
+            self.assertEqual(
+                log.mapped("name"),
+                [f"Case acknowledged: {case.name} Parcel missing", f"Case opened: {case.name} Parcel missing"],
+            )
+            self.assertEqual(log.commercial_partner_id, acme)
+
+    def test_case_created_waiting_or_closed_has_nothing_to_escalate(self):
+        """Computed before the insert, the next escalation of a case created in
+        a waiting or closed stage is still cleared by its paused clock or its
+        closing, as a recompute gives."""
+        self.policy.level_ids = [Command.create({"name": "Late", "watch": "response", "delay_hours": 1})]
+        with freeze_time("2026-11-23 09:00"):
+            waiting, solved, new = self.env["ecrm.case"].create(
+                [
+                    {"subject": "Waiting", "partner_id": self.customer.id, "stage_id": self.stage_waiting.id},
+                    {"subject": "Solved", "partner_id": self.customer.id, "stage_id": self.stage_solved.id},
+                    {"subject": "New", "partner_id": self.customer.id},
+                ]
+            )
+            self.env.flush_all()
+            self.env.invalidate_all()
+            self.assertEqual(waiting.ecrm_paused_since, self.dt("2026-11-23 09:00"))
+            self.assertEqual(solved.date_closed, self.dt("2026-11-23 09:00"))
+            self.assertEqual(
+                [case.next_escalation_at for case in (waiting, solved, new)],
+                [False, False, self.dt("2026-11-23 14:00")],
+            )
 
     def test_waiting_on_customer_adds_paused_time_back(self):
         with freeze_time("2026-11-23 09:00"):

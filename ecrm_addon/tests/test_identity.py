@@ -73,6 +73,17 @@ class TestIdentityKeys(TransactionCase):
         partner = self.env["res.partner"].browse(result["ids"])
         self.assertEqual((partner.ecrm_email_key, partner.ecrm_phone_key), ("imported@shop.es", "+34611223344"))
 
+    def test_keys_of_loose_identifiers_read_the_country_for_a_phone_only(self):
+        """The company's country reads national phone numbers: an email or a
+        VAT number alone is normalised without reading it."""
+        Partner = self.env["res.partner"]
+        self.env.invalidate_all()
+        with self.assertQueryCount(0):
+            keys = Partner._ecrm_identity_keys(email="ANA@Shop.ES", vat="es b-123.456.78")
+        self.assertEqual(keys, {"ecrm_email_key": "ana@shop.es", "ecrm_vat_key": "ESB12345678"})
+        self.env.invalidate_all()
+        self.assertEqual(Partner._ecrm_identity_keys(phone="600 12 34 56"), {"ecrm_phone_key": "+34600123456"})
+
     def test_bad_input_is_stored_as_typed_without_key(self):
         partner = self.env["res.partner"].create(
             {
