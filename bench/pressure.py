@@ -12,7 +12,8 @@ rows), next to, in the same run:
   as the engine passes them (one array literal, the cheapest way to send
   them); timed as the server plans it (parallel workers and JIT as
   configured) and with the engine's settings (serial, no JIT), the faster of
-  the two being the floor;
+  the two being the floor, each run in turn with the engine's (a machine
+  changing speed meanwhile weighs on both sides of the ratio);
 - the idiom: per recipient, a ``search`` for the customer behind the address
   and a ``search_count`` / ``search`` per rule on the log; timed on a sample
   and extrapolated linearly.
@@ -94,28 +95,32 @@ def _floor_sql(company, keys, now):
     )
 
 
-def _time_floor(cr, company, keys, now, repeat, env):
-    """The floor's runs as the server plans it (parallel workers and JIT as
-    configured) and with the engine's settings (serial, no JIT): ``({plan:
-    [seconds, ...]}, result)``; the faster plan is the floor."""
+def _interleaved(runs, repeat, env):
+    """Each of ``runs`` (``{name: fn}``) run ``repeat`` times, in turn, so that
+    a machine getting slower or faster meanwhile weighs on them alike (their
+    ratios stay true): ``({name: [seconds, ...]}, {name: last result})``."""
+    times, results = {name: [] for name in runs}, {}
+    for _i in range(repeat):
+        for name, fn in runs.items():
+            run_times, results[name] = _timed(fn, 1, env)
+            times[name] += run_times
+    return times, results
 
-    def floor(serial):
-        def run():
-            if serial:
-                cr.execute("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
-            cr.execute(_floor_sql(company, keys, now))
-            result = cr.fetchone()
-            if serial:
-                cr.execute("SET LOCAL jit TO DEFAULT; SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
-            return result
 
-        return run
+def _floor(cr, company, keys, now, serial):
+    """The floor's run as the server plans it (parallel workers and JIT as
+    configured) or with the engine's settings (serial, no JIT)."""
 
-    server_times, result = _timed(floor(False), repeat, env)
-    serial_times, serial_result = _timed(floor(True), repeat, env)
-    if serial_result != result:
-        raise AssertionError("the floor's plans disagree")
-    return {"server": server_times, "serial_no_jit": serial_times}, result
+    def run():
+        if serial:
+            cr.execute("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
+        cr.execute(_floor_sql(company, keys, now))
+        result = cr.fetchone()
+        if serial:
+            cr.execute("SET LOCAL jit TO DEFAULT; SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
+        return result
+
+    return run
 
 
 def _idiom_one(env, company, key, now):
@@ -187,11 +192,27 @@ def run(env, options):
     keys_times, keys_by_res_id = _timed(addresses, repeat, env)
     keys = sorted({key for record_keys in keys_by_res_id.values() for key in record_keys})
 
-    # 3. The engine: the filter of one batch (every recipient at once).
+    # The engine: the filter of one batch (every recipient at once).
     def engine():
         return mailing._ecrm_pressure_filter(keys_by_res_id, now=now)
 
-    filter_times, (blocked, partners) = _timed(engine, repeat, env)
+    # 3-4. The engine and the floor (one bare GROUP BY over the log for the
+    #      same addresses and windows, in its two plans), run in turn.
+    times, results = _interleaved(
+        {
+            "engine": engine,
+            "server": _floor(cr, company, keys, now, serial=False),
+            "serial_no_jit": _floor(cr, company, keys, now, serial=True),
+        },
+        repeat,
+        env,
+    )
+    filter_times, (blocked, partners) = times.pop("engine"), results.pop("engine")
+    if results["server"] != results["serial_no_jit"]:
+        raise AssertionError("the floor's plans disagree")
+    floor_plans_runs, (floor_customers, floor_blocked_keys) = times, results["server"]
+    floor_plans = {name: statistics.median(plan_times) for name, plan_times in floor_plans_runs.items()}
+    floor_times = floor_plans_runs[min(floor_plans, key=floor_plans.get)]
     env.invalidate_all()
     filter_queries, _result = _queries(env, engine)
     tracemalloc.start()
@@ -201,11 +222,6 @@ def run(env, options):
         filter_peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-
-    # 4. The floor: one bare GROUP BY over the log for the same addresses and windows.
-    floor_plans_runs, (floor_customers, floor_blocked_keys) = _time_floor(cr, company, keys, now, repeat, env)
-    floor_plans = {name: statistics.median(times) for name, times in floor_plans_runs.items()}
-    floor_times = floor_plans_runs[min(floor_plans, key=floor_plans.get)]
 
     # 5. The idiom, on a sample of recipients, extrapolated to every one.
     sample = keys[:: max(1, len(keys) // options.idiom_sample)][: options.idiom_sample]

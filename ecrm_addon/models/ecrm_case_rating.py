@@ -12,7 +12,7 @@ class EcrmCase(models.Model):
     _inherit = ["ecrm.case", "rating.mixin"]
 
     # computed before the insert of a new case (see ecrm_case.py: its stored computes)
-    rating_last_value = fields.Float(precompute=True)
+    rating_last_value = fields.Float(compute="_compute_rating_last_value", store=True, precompute=True)
 
     def _compute_rating_last_value(self):
         # a case being created has no rating yet: no query for it
