@@ -133,6 +133,16 @@ def _idiom_one(env, company, key, now):
     return False
 
 
+def _idiom_sample(env, company, keys, now, size):
+    """The idiom's verdicts on a sample of ``size`` keys spread over ``keys``:
+    ``(sample, {key: blocked}, seconds)``."""
+    sample = keys[:: max(1, len(keys) // size)][:size]
+    env.invalidate_all()
+    t0 = time.perf_counter()
+    verdicts = {key: _idiom_one(env, company, key, now) for key in sample}
+    return sample, verdicts, time.perf_counter() - t0
+
+
 def _idiom_blocks(Interaction, company, commercial, now):
     email, every = RULES
     base = [
@@ -224,11 +234,7 @@ def run(env, options):
         tracemalloc.stop()
 
     # 5. The idiom, on a sample of recipients, extrapolated to every one.
-    sample = keys[:: max(1, len(keys) // options.idiom_sample)][: options.idiom_sample]
-    env.invalidate_all()
-    t0 = time.perf_counter()
-    idiom_verdicts = {key: _idiom_one(env, company, key, now) for key in sample}
-    idiom_sample_s = time.perf_counter() - t0
+    sample, idiom_verdicts, idiom_sample_s = _idiom_sample(env, company, keys, now, options.idiom_sample)
     idiom_per_recipient = idiom_sample_s / max(1, len(sample))
     idiom_s = idiom_per_recipient * len(keys)
 
