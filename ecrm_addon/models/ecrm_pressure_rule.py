@@ -503,10 +503,10 @@ class EcrmPressureRule(models.Model):
         strictest limit.
 
         The figures, with the same decisions as ``tools.pressure.rule_capacity``:
-        the count and the gap allow ``count_capacity`` more messages now, and
-        free at ``count_until`` once they are sent; a cap on the weighted
-        pressure allows ``pressure_capacity`` (NULL: no cap, or messages that
-        weigh nothing). The rule's values are constants of the statement; the
+        the count and the gap allow ``cc_<index>`` more messages now, and free
+        at ``cu_<index>`` once they are sent; a cap on the weighted pressure
+        allows ``pc_<index>`` (absent: no cap, or messages that weigh
+        nothing). The rule's values are constants of the statement; the
         customer's own limit takes its maximum from the customer's row.
         """
         rule_id, _sequence, rule_channel, max_count, period_days, gap_hours, max_pressure, unresponsive = limit
