@@ -11,14 +11,9 @@ class EcrmCase(models.Model):
     _name = "ecrm.case"
     _inherit = ["ecrm.case", "rating.mixin"]
 
-    # computed before the insert of a new case (see ecrm_case.py: its stored computes)
+    # computed before the insert of a new case (see ecrm_case.py: its stored
+    # computes); the mixin gives a new case 0 without a query
     rating_last_value = fields.Float(compute="_compute_rating_last_value", store=True, precompute=True)
-
-    def _compute_rating_last_value(self):
-        # a case being created has no rating yet: no query for it
-        new = self.filtered(lambda case: not case.id)
-        new.rating_last_value = 0
-        return super(EcrmCase, self - new)._compute_rating_last_value() if self - new else None
 
     def write(self, vals):
         res = super().write(vals)

@@ -119,14 +119,10 @@ class EcrmInteraction(models.Model):
         channel's weight. Touches on partners without a customer are skipped.
         """
         weights = {}  # {company_id: {channel: weight}}, read once per company of the batch
-        # the customers' companies in the insert (read once), not updated after it
-        partners = self.env["res.partner"].browse({vals["partner_id"] for vals in vals_list if vals.get("partner_id")})
-        commercial = {partner.id: partner.commercial_partner_id.id for partner in partners.sudo()}
         rows = []
-        for given in vals_list:
-            if not given.get("partner_id"):
+        for vals in vals_list:
+            if not vals.get("partner_id"):
                 continue
-            vals = {"commercial_partner_id": commercial[given["partner_id"]], **given}
             if "weight" not in vals:
                 company_id = vals.get("company_id") or self.env.company.id
                 if company_id not in weights:

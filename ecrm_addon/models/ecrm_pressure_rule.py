@@ -433,8 +433,9 @@ class EcrmPressureRule(models.Model):
             joins.append(SQL("LEFT JOIN personal pc ON pc.partner_id = c.partner_id"))
         else:
             personal = SQL()
-        if weight is not None:
-            # one more index range per customer, as the profile reads it
+        if weight:
+            # one more index range per customer, as the profile reads it (none
+            # when the message weighs nothing: no cap can hold it)
             joins.append(
                 SQL(
                     """LEFT JOIN LATERAL (
@@ -450,27 +451,24 @@ class EcrmPressureRule(models.Model):
                 )
             )
             figures.append(SQL("COALESCE(pr.pressure, 0.0) AS pressure"))
-        if aggregates:
-            # the touched customers (an inner join: the log read in the index's
-            # order); the others join without figures
-            touches = SQL(
-                """, touches AS (
-                   SELECT c.partner_id, %(aggregates)s
-                     FROM customers c
-                     JOIN ecrm_interaction i ON i.commercial_partner_id = c.partner_id
-                    WHERE i.company_id = %(company)s
-                      AND i.category = %(category)s
-                      AND i.direction = 'outbound'
-                      AND i.date > %(since)s
-                    GROUP BY c.partner_id)""",
-                aggregates=SQL(", ").join(aggregates),
-                company=company.id,
-                category=category,
-                since=since,
-            )
-            joins.insert(0, SQL("LEFT JOIN touches t ON t.partner_id = c.partner_id"))
-        else:
-            touches = SQL()
+        # the touched customers (an inner join: the log read in the index's
+        # order); the others join without figures (every limit counts touches)
+        touches = SQL(
+            """, touches AS (
+               SELECT c.partner_id, %(aggregates)s
+                 FROM customers c
+                 JOIN ecrm_interaction i ON i.commercial_partner_id = c.partner_id
+                WHERE i.company_id = %(company)s
+                  AND i.category = %(category)s
+                  AND i.direction = 'outbound'
+                  AND i.date > %(since)s
+                GROUP BY c.partner_id)""",
+            aggregates=SQL(", ").join(aggregates),
+            company=company.id,
+            category=category,
+            since=since,
+        )
+        joins.insert(0, SQL("LEFT JOIN touches t ON t.partner_id = c.partner_id"))
         return SQL(
             """
             WITH customers AS MATERIALIZED (%(targets)s)%(personal)s%(touches)s
