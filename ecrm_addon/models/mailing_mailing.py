@@ -7,7 +7,7 @@ from itertools import chain
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools.pressure import Verdict, filter_batch
+from ..tools.pressure import Verdict, cyclic_gc_paused, filter_batch
 
 
 class PressureSimulation:
@@ -141,18 +141,23 @@ class MailingMailing(models.Model):
         """
         self.ensure_one()
         keys = set(chain.from_iterable(keys_by_res_id.values()))
-        verdicts = self.env["ecrm.pressure.rule"]._ecrm_check(
-            self._ecrm_pressure_company(), self._ecrm_pressure_channel(), "marketing", keys=keys, now=now
-        )
-        # one pass over the records, no object per recipient beyond its customers
-        partners, refused = filter_batch(keys_by_res_id, verdicts, sent)
         # sudo: the override is a manager's decision; whoever sends honours it.
-        if self.sudo().ecrm_ignore_pressure:
-            return {}, partners
-        blocked = {
-            res_id: Verdict(list(partners[res_id]), rule_id, blocked_until, {})
-            for res_id, (blocked_until, _sequence, rule_id) in refused.items()
-        }
+        ignore = self.sudo().ecrm_ignore_pressure
+        # the check's rows and verdicts, then an object or two per record: no
+        # cycle, no collection of the worker's heap meanwhile (see cyclic_gc_paused)
+        with cyclic_gc_paused():
+            verdicts = self.env["ecrm.pressure.rule"]._ecrm_check(
+                self._ecrm_pressure_company(), self._ecrm_pressure_channel(), "marketing", keys=keys, now=now
+            )
+            # one pass over the records, no object per recipient beyond its customers
+            partners, refused = filter_batch(keys_by_res_id, verdicts, sent)
+            if ignore:
+                return {}, partners
+            # only immutable values: the collector stops tracking them at its next pass
+            blocked = {
+                res_id: Verdict(partners[res_id], rule_id, blocked_until, {})
+                for res_id, (blocked_until, _sequence, rule_id) in refused.items()
+            }
         return blocked, partners
 
     def _ecrm_pressure_defer(self, blocked, partners):

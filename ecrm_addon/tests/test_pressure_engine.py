@@ -190,8 +190,32 @@ class TestPressureEngine(PressureCase):
         self._touch(contact, NOW - timedelta(days=1))
         self.assertTrue(self._blocked(shop))
         by_email = self.Rule._ecrm_check(self.company, "email", "marketing", keys=["buyer@shop.example"], now=NOW)
-        self.assertEqual(by_email["buyer@shop.example"].partner_ids, [shop.id])
+        self.assertEqual(by_email["buyer@shop.example"].partner_ids, (shop.id,))
         self.assertTrue(by_email["buyer@shop.example"].rule_id)
+
+    def test_contacts_sharing_an_address_count_their_customer_touches_once(self):
+        """Two contacts of one customer with the same address, and a second
+        address of that customer: each key is checked against the customer's
+        touches, each touch counted once."""
+        self.Rule.create({"name": "Two", "max_count": 2})
+        shop = self.env["res.partner"].create({"name": "Shared Shop", "is_company": True})
+        self.env["res.partner"].create(
+            [
+                {"name": "Desk", "parent_id": shop.id, "email": "desk@shared.example"},
+                {"name": "Desk again", "parent_id": shop.id, "email": "Desk@Shared.example"},
+                {"name": "Owner", "parent_id": shop.id, "email": "owner@shared.example"},
+            ]
+        )
+        self._touch(shop, NOW - timedelta(days=1))
+        keys = ["desk@shared.example", "owner@shared.example"]
+        verdicts = self.Rule._ecrm_check(self.company, "email", "marketing", keys=keys, now=NOW)
+        for key in keys:
+            self.assertEqual(verdicts[key].partner_ids, (shop.id,))
+            self.assertFalse(verdicts[key].rule_id, "one touch of two: not blocked")
+            self.assertEqual(verdicts[key].limits[shop.id][0], 1, "one more message allowed")
+        self._touch(shop, NOW - timedelta(hours=1))
+        verdicts = self.Rule._ecrm_check(self.company, "email", "marketing", keys=keys, now=NOW)
+        self.assertTrue(all(verdicts[key].rule_id for key in keys))
 
     def test_keys_resolve_by_normalised_email_and_phone(self):
         self.Rule.create({"name": "Email", "max_count": 1})
@@ -219,7 +243,7 @@ class TestPressureEngine(PressureCase):
             self.company, "email", "marketing", keys=[odd, "o", "x}@example.com", "bob.pressure@example.com"], now=NOW
         )
         self.assertEqual(list(verdicts), [odd])
-        self.assertEqual(verdicts[odd].partner_ids, [self.bob.id])
+        self.assertEqual(verdicts[odd].partner_ids, (self.bob.id,))
         self.assertTrue(verdicts[odd].rule_id)
 
     def test_one_query_for_a_batch(self):

@@ -1,8 +1,10 @@
 # Copyright 2026 ecrm_addon contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import gc
 import math
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +14,7 @@ from ecrm_addon.tools.pressure import (
     Verdicts,
     allocate,
     array_literal,
+    cyclic_gc_paused,
     filter_batch,
     moment,
     pressure_capacity,
@@ -160,6 +163,24 @@ def test_array_literal_quotes_every_value_and_escapes_quotes_and_backslashes():
     )
 
 
+def test_cyclic_gc_paused_holds_the_collector_then_puts_it_back():
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="bad batch"), cyclic_gc_paused():
+        assert not gc.isenabled()
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled(), "an inner holder leaves it to the outer one"
+        raise ValueError("bad batch")
+    assert gc.isenabled(), "enabled again, even after an error"
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled(), "disabled by someone else before: left disabled"
+    finally:
+        gc.enable()
+
+
 def test_verdicts_build_each_verdict_from_rows():
     until, later = NOW + timedelta(days=1), NOW + timedelta(days=3)
     keys = ["a@x", "b@x", "c@x", "d@x"]
@@ -172,9 +193,9 @@ def test_verdicts_build_each_verdict_from_rows():
         (4, 6, 1, seconds(until), 3),
     ]
     verdicts = Verdicts(rows, keys, rules, lambda: 99)
-    assert verdicts["a@x"] == Verdict([5, 7], 4, later, {7: (0, until, 10, 3), 5: (0, later, 20, 4)})
-    assert verdicts["b@x"] == Verdict([8], False, False, {8: (2, later, 10, 3)})
-    assert verdicts["c@x"] == Verdict([9], False, False, {})
+    assert verdicts["a@x"] == Verdict((5, 7), 4, later, {7: (0, until, 10, 3), 5: (0, later, 20, 4)})
+    assert verdicts["b@x"] == Verdict((8,), False, False, {8: (2, later, 10, 3)})
+    assert verdicts["c@x"] == Verdict((9,), False, False, {})
     assert verdicts["d@x"].limits == {6: (1, until, 0, 99)}, "the customer's own limit named by the shipped rule"
     assert "e@x" not in verdicts and verdicts.get("e@x") is None
     assert sorted(verdicts) == ["a@x", "b@x", "c@x", "d@x"]
