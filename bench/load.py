@@ -518,20 +518,123 @@ def request_costs(logfile):
     }
 
 
-def drive_clients(port, key, emails, tag, clients, seconds, request_timeout):
+# --- CPU accounting (Linux /proc) ---------------------------------------------
+
+
+def _processes():
+    """{pid: (parent pid, command name, CPU seconds)} of this machine's
+    processes, CPU seconds counting the process's own time and that of its
+    children it already reaped (a recycled Odoo worker, an ended PostgreSQL
+    backend): summed over a process tree, each second is counted once."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            fields = stat[stat.rindex(")") + 2 :].split()
+            # after the name: state, ppid, ... utime, stime, cutime, cstime (fields 14-17 of proc(5))
+            found[int(entry.name)] = (int(fields[1]), name, sum(map(int, fields[11:15])) / tick)
+    return found
+
+
+def _tree(processes, root):
+    """The pids of ``root`` and its descendants."""
+    children = {}
+    for pid, (parent, _name, _cpu) in processes.items():
+        children.setdefault(parent, []).append(pid)
+    pids, todo = set(), [root]
+    while todo:
+        pid = todo.pop()
+        if pid in processes and pid not in pids:
+            pids.add(pid)
+            todo += children.get(pid, [])
+    return pids
+
+
+def _machine_cpu():
+    """(busy, total) CPU seconds of the whole machine since boot (/proc/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    values = list(map(int, Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]))
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
+def _listen_overflows():
+    """Connections the machine's TCP stack dropped so far because the
+    accepting socket's queue was full (/proc/net/netstat ``ListenOverflows``)."""
+    names, values = [line.split() for line in Path("/proc/net/netstat").read_text().splitlines()[:2]]
+    return int(dict(zip(names, values, strict=True)).get("ListenOverflows", 0))
+
+
+def cpu_snapshot(server_pid, proxy_pid=None):
+    """CPU seconds used so far by each part of the run: the Odoo server (its
+    workers included), nginx, PostgreSQL on this machine (every ``postgres``
+    process tree), the load clients (this process) and the whole machine."""
+    processes = _processes()
+    roots = {pid for pid, (parent, name, _cpu) in processes.items() if name == "postgres"}
+    postmasters = {pid for pid in roots if processes[pid][0] not in roots}
+    parts = {
+        "odoo": _tree(processes, server_pid),
+        "nginx": _tree(processes, proxy_pid) if proxy_pid else set(),
+        "postgresql": set().union(*(_tree(processes, pid) for pid in postmasters)),
+    }
+    snapshot = {name: sum(processes[pid][2] for pid in pids) for name, pids in parts.items()}
+    snapshot["load_clients"] = time.process_time()
+    snapshot["machine_busy"], snapshot["machine_total"] = _machine_cpu()
+    snapshot["listen_overflows"] = _listen_overflows()
+    return snapshot
+
+
+def cpu_report(before, after, cases, cpus):
+    """CPU used during the run, per created case, and the throughput the
+    machine's cores allow at that cost: with the load clients on the machine
+    (as here), and without them (as in production, where the clients are
+    elsewhere)."""
+    used = {name: after[name] - before[name] for name in before}
+    total = used.pop("machine_total")
+    busy = used.pop("machine_busy")
+    overflows = used.pop("listen_overflows")
+    server = used["odoo"] + used["nginx"] + used["postgresql"]
+
+    def per_case_ms(seconds):
+        return round(1000 * seconds / cases, 1) if cases else None
+
+    return {
+        "seconds": {name: round(value, 2) for name, value in used.items()},
+        "machine_busy_fraction": round(busy / total, 3) if total else None,
+        # Odoo's prefork server listens with a queue of 8 connections per worker:
+        # beyond it the kernel drops the proxy's connection attempts, which wait
+        # for TCP's retransmission (1 s, then 3 s, 7 s...) while the workers may idle
+        "listen_overflows": overflows,
+        "per_case_ms": {name: per_case_ms(value) for name, value in used.items()}
+        | {"server_side": per_case_ms(server), "all": per_case_ms(server + used["load_clients"])},
+        "ceiling_cases_per_s": {
+            "with_clients": round(cpus * cases / (server + used["load_clients"]), 1) if cases else None,
+            "server_side_only": round(cpus * cases / server, 1) if cases and server else None,
+        },
+    }
+
+
+def drive_clients(port, key, emails, tag, clients, seconds, request_timeout, snapshot=None):
     """Release ``clients`` clients together on 127.0.0.1:port for ``seconds``;
-    returns (the client threads, seconds elapsed)."""
+    returns (the client threads, seconds elapsed, (``snapshot()`` at the start,
+    at the end)) (no snapshots without ``snapshot``)."""
     barrier = threading.Barrier(clients + 1)
     deadline = time.monotonic() + seconds
     threads = [Client(n, port, key, emails, tag, deadline, request_timeout, barrier) for n in range(clients)]
     for thread in threads:
         thread.start()
+    cpu_before = snapshot() if snapshot else None
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         # bounded: the last request may start just before the deadline and take request_timeout
         thread.join(timeout=max(0.0, deadline - time.monotonic()) + request_timeout + 5)
-    return threads, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    return threads, elapsed, (cpu_before, snapshot() if snapshot else None)
 
 
 def run(env, options):
@@ -562,7 +665,16 @@ def run(env, options):
             nginx = start_proxy(proxy_port, port, port + 1)
         target = proxy_port if proxy else port
         warm_up(target, workers)
-        threads, elapsed = drive_clients(target, key, emails, tag, clients, seconds, request_timeout)
+        threads, elapsed, (cpu_before, cpu_after) = drive_clients(
+            target,
+            key,
+            emails,
+            tag,
+            clients,
+            seconds,
+            request_timeout,
+            snapshot=lambda: cpu_snapshot(process.pid, nginx.pid if nginx else None),
+        )
         stuck = sum(thread.is_alive() for thread in threads)
         load_after = [round(x, 2) for x in os.getloadavg()]
     finally:
@@ -626,9 +738,34 @@ def run(env, options):
         "created_not_acknowledged": len(created - set(acknowledged)),
         "acknowledged_not_created": len(set(acknowledged) - created),
         "server_side": request_costs(logfile),
+        "cpu": cpu_report(cpu_before, cpu_after, len(acknowledged), os.cpu_count()),
         "server_log": str(logfile),
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
     }
+
+
+def cpu_rows(cpu):
+    """The printed lines of ``cpu_report``'s figures."""
+    if not cpu:
+        return []
+    per_case, ceiling = cpu["per_case_ms"], cpu["ceiling_cases_per_s"]
+    busy = cpu["machine_busy_fraction"]
+    return [
+        (
+            "API load: CPU per created case",
+            f"Odoo {per_case['odoo']} ms, PostgreSQL {per_case['postgresql']} ms, nginx {per_case['nginx']} ms, "
+            f"load clients {per_case['load_clients']} ms (machine busy {'n/a' if busy is None else f'{busy:.0%}'})",
+        ),
+        (
+            "API load: connections dropped at a full accept queue",
+            f"{cpu['listen_overflows']} (Odoo's prefork queue: 8 per worker)",
+        ),
+        (
+            "API load: cases/s the cores allow at that cost",
+            f"{ceiling['with_clients']} with the clients on the machine, "
+            f"{ceiling['server_side_only']} for Odoo, nginx and PostgreSQL alone",
+        ),
+    ]
 
 
 def table_rows(result):
@@ -667,6 +804,7 @@ def table_rows(result):
             if result.get("server_side")
             else "not in the log",
         ),
+        *cpu_rows(result.get("cpu")),
         (
             "API load: load average before / after",
             f"{result['load_average']['before']} / {result['load_average']['after']}",

@@ -9,6 +9,7 @@ parsing import nothing of Odoo.
 
 import importlib.util
 import itertools
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -418,3 +419,68 @@ def test_retarget_index_moves_the_definition_to_another_table():
         == "CREATE INDEX a_idx ON pg_temp_3.probe USING btree (ref) WHERE (ref IS NOT NULL)"
     )
     assert benchlib.retarget_index(definition, "public.sale_order", "pg_temp_3.probe") is None
+
+
+# --- the API load's CPU accounting ------------------------------------------------
+
+import load  # noqa: E402
+
+
+def test_cpu_tree_takes_a_process_and_its_descendants_only():
+    processes = {
+        1: (0, "init", 9.0),
+        10: (1, "odoo", 1.0),
+        11: (10, "odoo", 2.0),
+        12: (11, "odoo", 3.0),
+        20: (1, "x", 4.0),
+    }
+    assert load._tree(processes, 10) == {10, 11, 12}
+    assert load._tree(processes, 99) == set(), "a process gone: nothing"
+
+
+def test_cpu_report_per_case_and_the_ceiling_the_cores_allow():
+    before = {
+        "odoo": 10.0,
+        "nginx": 1.0,
+        "postgresql": 5.0,
+        "load_clients": 2.0,
+        "machine_busy": 100.0,
+        "machine_total": 200.0,
+        "listen_overflows": 7,
+    }
+    after = dict(
+        before, odoo=50.0, nginx=1.5, postgresql=15.0, load_clients=3.0, machine_busy=152.0, listen_overflows=19
+    )
+    after["machine_total"] = 280.0  # 80 s of CPU time passed (2 cores, 40 s), 52 of them busy
+    report = load.cpu_report(before, after, cases=1000, cpus=2)
+    assert report["per_case_ms"] == {
+        "odoo": 40.0,
+        "nginx": 0.5,
+        "postgresql": 10.0,
+        "load_clients": 1.0,
+        "server_side": 50.5,
+        "all": 51.5,
+    }
+    assert report["machine_busy_fraction"] == 0.65
+    assert report["listen_overflows"] == 12
+    # 2 cores at 50.5 ms of server-side CPU per case: 39.6 cases/s at most
+    assert report["ceiling_cases_per_s"] == {"with_clients": 38.8, "server_side_only": 39.6}
+    assert load.cpu_report(before, before, cases=0, cpus=2)["ceiling_cases_per_s"] == {
+        "with_clients": None,
+        "server_side_only": None,
+    }
+
+
+@pytest.mark.skipif(not Path("/proc/net/netstat").exists(), reason="Linux /proc only")
+def test_cpu_snapshot_reads_this_machine():
+    snapshot = load.cpu_snapshot(os.getpid())
+    assert snapshot["odoo"] > 0, "the process tree given (here: this test's own process)"
+    assert snapshot["nginx"] == 0 and snapshot["postgresql"] >= 0
+    assert 0 < snapshot["machine_busy"] <= snapshot["machine_total"]
+    assert snapshot["listen_overflows"] >= 0
+    rows = load.cpu_rows(load.cpu_report(snapshot, snapshot, cases=0, cpus=2))
+    assert [label for label, _value in rows] == [
+        "API load: CPU per created case",
+        "API load: connections dropped at a full accept queue",
+        "API load: cases/s the cores allow at that cost",
+    ]
