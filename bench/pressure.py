@@ -95,6 +95,75 @@ def _floor_sql(company, keys, now):
     )
 
 
+def _floor_output_sql(company, keys, now):
+    """The floor's figures per key and customer, returned for every key that
+    reaches a customer: ``(key position, customer, blocked)``."""
+    email, every = RULES
+    return SQL(
+        """
+        WITH targets AS (
+            SELECT DISTINCT k.n::int AS key, p.commercial_partner_id AS partner_id
+              FROM unnest(%(keys)s::varchar[]) WITH ORDINALITY AS k(key, n)
+              JOIN res_partner p ON p.ecrm_email_key = k.key
+             WHERE p.active
+        ), figures AS (
+            SELECT t.key, t.partner_id,
+                   count(*) FILTER (WHERE i.channel = 'email'
+                                      AND i.date > %(now)s - make_interval(days => %(email_days)s)) AS email_count,
+                   max(i.date) FILTER (WHERE i.channel = 'email') AS last_email,
+                   count(*) AS all_count
+              FROM targets t
+              JOIN ecrm_interaction i ON i.commercial_partner_id = t.partner_id
+             WHERE i.direction = 'outbound' AND i.category = 'marketing' AND i.company_id = %(company)s
+               AND i.date > %(now)s - make_interval(days => %(all_days)s)
+             GROUP BY t.key, t.partner_id
+        )
+        SELECT t.key, t.partner_id,
+               COALESCE(f.email_count >= %(email_max)s
+                        OR f.last_email > %(now)s - make_interval(hours => %(gap)s)
+                        OR f.all_count >= %(all_max)s, FALSE)
+          FROM targets t
+          LEFT JOIN figures f ON f.key = t.key AND f.partner_id = t.partner_id
+        """,
+        email_max=email["max_count"],
+        gap=email["min_interval_hours"],
+        email_days=email["period_days"],
+        all_max=every["max_count"],
+        all_days=every["period_days"],
+        now=now,
+        keys=array_literal(keys),
+        company=company.id,
+    )
+
+
+def _floor_with_output(cr, company, keys, keys_by_res_id, now):
+    """The floor with what the filter hands back: each record's customer (for
+    the log of the sends) and the blocked addresses; serial, without JIT (the
+    engine's settings). The least any filter does with its rows: one pass,
+    one customer per address, no rule named, no release date, no allocation
+    within the batch. Returns (records with a customer, [blocked keys])."""
+
+    def run():
+        cr.execute("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
+        cr.execute(_floor_output_sql(company, keys, now))
+        rows = cr.fetchall()
+        cr.execute("SET LOCAL jit TO DEFAULT; SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
+        positions = [None, *keys]
+        customer, blocked = {}, []
+        for key, partner_id, is_blocked in rows:
+            customer[positions[key]] = partner_id
+            if is_blocked:
+                blocked.append(positions[key])
+        partners = {
+            res_id: (customer[record_keys[0]],)
+            for res_id, record_keys in keys_by_res_id.items()
+            if record_keys[0] in customer
+        }
+        return len(partners), sorted(set(blocked))
+
+    return run
+
+
 def _interleaved(runs, repeat, env):
     """Each of ``runs`` (``{name: fn}``) run ``repeat`` times, in turn, so that
     a machine getting slower or faster meanwhile weighs on them alike (their
@@ -213,11 +282,13 @@ def run(env, options):
             "engine": engine,
             "server": _floor(cr, company, keys, now, serial=False),
             "serial_no_jit": _floor(cr, company, keys, now, serial=True),
+            "with_output": _floor_with_output(cr, company, keys, keys_by_res_id, now),
         },
         repeat,
         env,
     )
     filter_times, (blocked, partners) = times.pop("engine"), results.pop("engine")
+    output_times, output_result = times.pop("with_output"), results.pop("with_output")
     if results["server"] != results["serial_no_jit"]:
         raise AssertionError("the floor's plans disagree")
     floor_plans_runs, (floor_customers, floor_blocked_keys) = times, results["server"]
@@ -271,6 +342,7 @@ def run(env, options):
         "floor_plan": min(floor_plans, key=floor_plans.get),
         "floor_plans_s": floor_plans,
         "floor_plans_runs_s": floor_plans_runs,
+        **_output_figures(output_times, output_result, floor_s, filter_s, floor_blocked_keys, len(partners)),
         "idiom_s": idiom_s,
         "idiom_extrapolated": True,
         "idiom_detail": {
@@ -298,6 +370,40 @@ def run(env, options):
         "engine_vs_idiom_mismatches": len(mismatches),
         "peak_python_memory_bytes": {"filter": filter_peak},
     }
+
+
+def _output_figures(times, result, floor_s, filter_s, floor_blocked_keys, customers):
+    """The result's figures of the floor with the filter's output (``_floor_with_output``)."""
+    output_s = statistics.median(times)
+    output_customers, output_blocked_keys = result
+    return {
+        "floor_with_output_s": output_s,
+        "floor_with_output_runs_s": times,
+        "floor_with_output_over_floor": output_s / floor_s if floor_s else None,
+        "filter_over_floor_with_output": filter_s / output_s if output_s else None,
+        "floor_with_output_equals_floor": output_blocked_keys == sorted(floor_blocked_keys or ())
+        and output_customers == customers,
+    }
+
+
+def _output_rows(result):
+    """The floor with the filter's output, in results that have it (since stop 27)."""
+    from benchlib import fmt_ratio, fmt_seconds
+
+    if "floor_with_output_s" not in result:
+        return []
+    return [
+        (
+            "Pressure floor with the filter's output",
+            f"{fmt_seconds(result['floor_with_output_s'])}  "
+            f"({fmt_ratio(result['floor_with_output_over_floor'])} the floor: each record's customer handed back, "
+            f"the same blocked addresses: {'yes' if result['floor_with_output_equals_floor'] else 'NO'})",
+        ),
+        (
+            "Pressure filter / floor with the filter's output",
+            f"{fmt_ratio(result['filter_over_floor_with_output'])}  (reported, no target)",
+        ),
+    ]
 
 
 def table_rows(result):
@@ -337,6 +443,7 @@ def table_rows(result):
             f"{fmt_ratio(result['filter_over_floor'])}  (issue 20: target <= {TARGETS['filter_over_floor_max']}x: "
             f"{verdict(result['meets_targets'].get('filter_over_floor'))})",
         ),
+        *_output_rows(result),
         ("Pressure idiom / filter", fmt_ratio(result["idiom_over_filter"])),
         ("Pressure peak Python memory (filter)", fmt_bytes(result["peak_python_memory_bytes"]["filter"])),
         (
