@@ -58,15 +58,10 @@ def _queries(env, fn):
     return env.cr.sql_log_count - before, result
 
 
-def _floor_sql(company, keys, now):
-    email, every = RULES
-    return SQL(
-        """
-        WITH targets AS (
-            SELECT DISTINCT p.ecrm_email_key AS key, p.commercial_partner_id AS partner_id
-              FROM res_partner p
-             WHERE p.ecrm_email_key = ANY(%(keys)s::varchar[]) AND p.active
-        ), figures AS (
+# The floor's figures per target (key, customer), over the CTE ``targets``,
+# and the condition that blocks a target: the two rules counted bare.
+FLOOR_FIGURES = """
+        figures AS (
             SELECT t.key, t.partner_id,
                    count(*) FILTER (WHERE i.channel = 'email'
                                       AND i.date > %(now)s - make_interval(days => %(email_days)s)) AS email_count,
@@ -77,62 +72,57 @@ def _floor_sql(company, keys, now):
              WHERE i.direction = 'outbound' AND i.category = 'marketing' AND i.company_id = %(company)s
                AND i.date > %(now)s - make_interval(days => %(all_days)s)
              GROUP BY t.key, t.partner_id
-        )
-        SELECT count(DISTINCT key),
-               array_agg(DISTINCT key) FILTER (WHERE email_count >= %(email_max)s
-                                                  OR last_email > %(now)s - make_interval(hours => %(gap)s)
-                                                  OR all_count >= %(all_max)s)
+        )"""
+FLOOR_BLOCKS = """(email_count >= %(email_max)s
+                   OR last_email > %(now)s - make_interval(hours => %(gap)s)
+                   OR all_count >= %(all_max)s)"""
+
+
+def _floor_params(company, keys, now):
+    email, every = RULES
+    return {
+        "email_max": email["max_count"],
+        "gap": email["min_interval_hours"],
+        "email_days": email["period_days"],
+        "all_max": every["max_count"],
+        "all_days": every["period_days"],
+        "now": now,
+        "keys": array_literal(keys),
+        "company": company.id,
+    }
+
+
+def _floor_sql(company, keys, now):
+    return SQL(
+        f"""
+        WITH targets AS (
+            SELECT DISTINCT p.ecrm_email_key AS key, p.commercial_partner_id AS partner_id
+              FROM res_partner p
+             WHERE p.ecrm_email_key = ANY(%(keys)s::varchar[]) AND p.active
+        ), {FLOOR_FIGURES}
+        SELECT count(DISTINCT key), array_agg(DISTINCT key) FILTER (WHERE {FLOOR_BLOCKS})
           FROM figures
         """,
-        email_max=email["max_count"],
-        gap=email["min_interval_hours"],
-        email_days=email["period_days"],
-        all_max=every["max_count"],
-        all_days=every["period_days"],
-        now=now,
-        keys=array_literal(keys),
-        company=company.id,
+        **_floor_params(company, keys, now),
     )
 
 
 def _floor_output_sql(company, keys, now):
     """The floor's figures per key and customer, returned for every key that
     reaches a customer: ``(key position, customer, blocked)``."""
-    email, every = RULES
     return SQL(
-        """
+        f"""
         WITH targets AS (
             SELECT DISTINCT k.n::int AS key, p.commercial_partner_id AS partner_id
               FROM unnest(%(keys)s::varchar[]) WITH ORDINALITY AS k(key, n)
               JOIN res_partner p ON p.ecrm_email_key = k.key
              WHERE p.active
-        ), figures AS (
-            SELECT t.key, t.partner_id,
-                   count(*) FILTER (WHERE i.channel = 'email'
-                                      AND i.date > %(now)s - make_interval(days => %(email_days)s)) AS email_count,
-                   max(i.date) FILTER (WHERE i.channel = 'email') AS last_email,
-                   count(*) AS all_count
-              FROM targets t
-              JOIN ecrm_interaction i ON i.commercial_partner_id = t.partner_id
-             WHERE i.direction = 'outbound' AND i.category = 'marketing' AND i.company_id = %(company)s
-               AND i.date > %(now)s - make_interval(days => %(all_days)s)
-             GROUP BY t.key, t.partner_id
-        )
-        SELECT t.key, t.partner_id,
-               COALESCE(f.email_count >= %(email_max)s
-                        OR f.last_email > %(now)s - make_interval(hours => %(gap)s)
-                        OR f.all_count >= %(all_max)s, FALSE)
+        ), {FLOOR_FIGURES}
+        SELECT t.key, t.partner_id, COALESCE({FLOOR_BLOCKS}, FALSE)
           FROM targets t
           LEFT JOIN figures f ON f.key = t.key AND f.partner_id = t.partner_id
         """,
-        email_max=email["max_count"],
-        gap=email["min_interval_hours"],
-        email_days=email["period_days"],
-        all_max=every["max_count"],
-        all_days=every["period_days"],
-        now=now,
-        keys=array_literal(keys),
-        company=company.id,
+        **_floor_params(company, keys, now),
     )
 
 
