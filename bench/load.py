@@ -521,6 +521,17 @@ def request_costs(logfile):
 # --- CPU accounting (Linux /proc) ---------------------------------------------
 
 
+def _stat(text):
+    """(parent pid, command name, CPU seconds in clock ticks) of one
+    ``/proc/<pid>/stat`` line: its own user and system time and those of the
+    children it reaped (fields 14-17 of proc(5)); the name may hold spaces
+    and parentheses, so the fields are read after its last ')'."""
+    name = text[text.index("(") + 1 : text.rindex(")")]
+    fields = text[text.rindex(")") + 2 :].split()
+    # after the name: state (3), ppid (4), ... utime (14), stime, cutime, cstime (17)
+    return int(fields[1]), name, sum(map(int, fields[11:15]))
+
+
 def _processes():
     """{pid: (parent pid, command name, CPU seconds)} of this machine's
     processes, CPU seconds counting the process's own time and that of its
@@ -532,11 +543,8 @@ def _processes():
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError):
-            stat = (entry / "stat").read_text()
-            name = stat[stat.index("(") + 1 : stat.rindex(")")]
-            fields = stat[stat.rindex(")") + 2 :].split()
-            # after the name: state, ppid, ... utime, stime, cutime, cstime (fields 14-17 of proc(5))
-            found[int(entry.name)] = (int(fields[1]), name, sum(map(int, fields[11:15])) / tick)
+            parent, name, ticks = _stat((entry / "stat").read_text())
+            found[int(entry.name)] = (parent, name, ticks / tick)
     return found
 
 
@@ -612,8 +620,10 @@ def cpu_report(before, after, cases, cpus):
         "per_case_ms": {name: per_case_ms(value) for name, value in used.items()}
         | {"server_side": per_case_ms(server), "all": per_case_ms(server + used["load_clients"])},
         "ceiling_cases_per_s": {
-            "with_clients": round(cpus * cases / (server + used["load_clients"]), 1) if cases else None,
-            "server_side_only": round(cpus * cases / server, 1) if cases and server else None,
+            "with_clients": round(cpus * cases / (server + used["load_clients"]), 1)
+            if cases and server + used["load_clients"] > 0
+            else None,
+            "server_side_only": round(cpus * cases / server, 1) if cases and server > 0 else None,
         },
     }
 
@@ -758,7 +768,7 @@ def cpu_rows(cpu):
         ),
         (
             "API load: connections dropped at a full accept queue",
-            f"{cpu['listen_overflows']} (Odoo's prefork queue: 8 per worker)",
+            f"{cpu['listen_overflows']} attempts, machine-wide (Odoo's prefork queue: 8 per worker)",
         ),
         (
             "API load: cases/s the cores allow at that cost",

@@ -29,7 +29,7 @@ import tracemalloc
 from datetime import timedelta
 
 from odoo import fields
-from odoo.addons.ecrm_addon.tools.pressure import array_literal
+from odoo.addons.ecrm_addon.tools.pressure import array_literal, cyclic_gc_paused
 from odoo.tools import SQL
 
 RULES = [
@@ -136,19 +136,21 @@ def _floor_with_output(cr, company, keys, keys_by_res_id, now):
     def run():
         cr.execute("SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0")
         cr.execute(_floor_output_sql(company, keys, now))
-        rows = cr.fetchall()
+        # as the engine builds its rows and records: without the cyclic collector
+        with cyclic_gc_paused():
+            rows = cr.fetchall()
+            positions = [None, *keys]
+            customer, blocked = {}, []
+            for key, partner_id, is_blocked in rows:
+                customer[positions[key]] = partner_id
+                if is_blocked:
+                    blocked.append(positions[key])
+            partners = {
+                res_id: (customer[record_keys[0]],)
+                for res_id, record_keys in keys_by_res_id.items()
+                if record_keys[0] in customer
+            }
         cr.execute("SET LOCAL jit TO DEFAULT; SET LOCAL max_parallel_workers_per_gather TO DEFAULT")
-        positions = [None, *keys]
-        customer, blocked = {}, []
-        for key, partner_id, is_blocked in rows:
-            customer[positions[key]] = partner_id
-            if is_blocked:
-                blocked.append(positions[key])
-        partners = {
-            res_id: (customer[record_keys[0]],)
-            for res_id, record_keys in keys_by_res_id.items()
-            if record_keys[0] in customer
-        }
         return len(partners), sorted(set(blocked))
 
     return run
@@ -371,6 +373,7 @@ def _output_figures(times, result, floor_s, filter_s, floor_blocked_keys, custom
         "floor_with_output_runs_s": times,
         "floor_with_output_over_floor": output_s / floor_s if floor_s else None,
         "filter_over_floor_with_output": filter_s / output_s if output_s else None,
+        # the floor's blocked addresses, and the engine's customers handed back
         "floor_with_output_equals_floor": output_blocked_keys == sorted(floor_blocked_keys or ())
         and output_customers == customers,
     }

@@ -165,12 +165,15 @@ def cyclic_gc_paused():
 
     A batch of 100k recipients builds hundreds of thousands of tuples and
     dicts, none of them in a reference cycle (reference counting frees them
-    all). Each of them that survives counts towards the collector's next
-    full collection, which then walks the whole heap of the worker (its
-    registry, its caches): several full collections per batch, measured at
-    15% of a 100k-recipient filter. The collector is only held: an earlier
-    holder (or a thread of the same process) finds it disabled and leaves
-    it so, and it is enabled again only by the one that disabled it.
+    all). Without the pause the collector passes over them again and again,
+    and the survivors start full collections that walk the worker's whole
+    heap (its registry, its caches): measured at up to 15% of a
+    100k-recipient filter. A nested holder finds the collector disabled and
+    leaves it so; it is enabled again only by the holder that disabled it.
+    The switch is the process's: in a threaded server, another thread runs
+    without the cyclic collector meanwhile, and a batch of one thread may
+    find the pause ended by another's. Only speed depends on it, never a
+    result (no object is freed later than by reference counting).
     """
     enabled = gc.isenabled()
     gc.disable()

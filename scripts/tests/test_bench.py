@@ -426,6 +426,12 @@ def test_retarget_index_moves_the_definition_to_another_table():
 import load  # noqa: E402
 
 
+def test_cpu_stat_line_reads_parent_name_and_own_plus_reaped_ticks():
+    # pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime ...
+    line = "4242 (odoo: worker) (x)) S 17 4242 4242 0 -1 4194560 10 20 30 40 111 222 333 444 20 0 1 0 99 0"
+    assert load._stat(line) == (17, "odoo: worker) (x)", 111 + 222 + 333 + 444)
+
+
 def test_cpu_tree_takes_a_process_and_its_descendants_only():
     processes = {
         1: (0, "init", 9.0),
@@ -465,10 +471,9 @@ def test_cpu_report_per_case_and_the_ceiling_the_cores_allow():
     assert report["listen_overflows"] == 12
     # 2 cores at 50.5 ms of server-side CPU per case: 39.6 cases/s at most
     assert report["ceiling_cases_per_s"] == {"with_clients": 38.8, "server_side_only": 39.6}
-    assert load.cpu_report(before, before, cases=0, cpus=2)["ceiling_cases_per_s"] == {
-        "with_clients": None,
-        "server_side_only": None,
-    }
+    no_cpu = {"with_clients": None, "server_side_only": None}
+    assert load.cpu_report(before, before, cases=0, cpus=2)["ceiling_cases_per_s"] == no_cpu
+    assert load.cpu_report(before, before, cases=10, cpus=2)["ceiling_cases_per_s"] == no_cpu, "no CPU counted"
 
 
 @pytest.mark.skipif(not Path("/proc/net/netstat").exists(), reason="Linux /proc only")
