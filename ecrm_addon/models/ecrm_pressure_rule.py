@@ -173,26 +173,29 @@ class EcrmPressureRule(models.Model):
     @api.model
     def _ecrm_resolve_sql(self, channel, keys):
         """The SQL resolving recipient keys to commercial partners: one row
-        ``(partner_id, contact_id, key)`` per key and contact it matches, ``key``
-        its position (from 1) in ``keys``, ``contact_id`` the matching partner
-        (two contacts of one customer sharing an address are two rows: the
-        pair ``(partner_id, contact_id)`` is unique).
+        ``(partner_id, keys)`` per customer, ``keys`` the positions (from 1) in
+        ``keys`` of the keys reaching it.
 
         ``channel`` email: keys are normalised emails; sms/phone: E.164 numbers.
         The one place that knows how an address leads to a customer: through
         the identity keys (``ecrm_email_key``, ``ecrm_phone_key``, indexed). The
         keys come as one array (``array_literal``: one string to send and parse)
-        joined to the partners (no huge IN list), with no grouping: the
-        planner estimates the rows from the partners' statistics (how many
-        customers to look up in the log decides its plan).
+        joined to the partners (no huge IN list); grouped straight from the
+        partners, the planner estimates the customers from their statistics
+        (how many to look up in the log decides its plan). Grouped, a
+        customer reached through several contacts (a company's buyers) has
+        its touches read once: measured with 5 contacts per customer on 100k
+        keys, a row per key and contact instead took 1.5 times as long
+        (0.51 s against 0.73-0.78 s), where it saved 8% with one contact each.
         """
         column = "ecrm_email_key" if channel == "email" else "ecrm_phone_key"
         return SQL(
             """
-            SELECT p.commercial_partner_id AS partner_id, p.id AS contact_id, k.n::int AS key
+            SELECT p.commercial_partner_id AS partner_id, array_agg(k.n::int) AS keys
               FROM unnest(%(keys)s::varchar[]) WITH ORDINALITY AS k(key, n)
               JOIN res_partner p ON p.%(column)s = k.key
              WHERE p.active
+             GROUP BY p.commercial_partner_id
             """,
             column=SQL.identifier(column),
             keys=array_literal(keys),
@@ -217,8 +220,7 @@ class EcrmPressureRule(models.Model):
         if partner_ids:
             keys = list(dict.fromkeys(partner_ids))  # each customer once, its own key
             targets = SQL(
-                "SELECT pid AS partner_id, pid AS contact_id, n::int AS key"
-                " FROM unnest(%s::int[]) WITH ORDINALITY AS t(pid, n)",
+                "SELECT pid AS partner_id, ARRAY[n::int] AS keys FROM unnest(%s::int[]) WITH ORDINALITY AS t(pid, n)",
                 array_literal(keys),
             )
         else:
@@ -369,23 +371,17 @@ class EcrmPressureRule(models.Model):
         strictest limit in ``limits`` (``_ecrm_limits``); the last three NULL
         for a customer no limit applies to. Only numbers: the batch's keys and
         rules are known to the caller, and a number costs the driver a
-        fraction of a timestamp or a text to read. ``targets``: rows
-        ``(partner_id, contact_id, key)``, the pair ``(partner_id,
-        contact_id)`` unique (``_ecrm_resolve_sql``).
+        fraction of a timestamp or a text to read. ``targets``: one row
+        ``(partner_id, keys)`` per customer (``_ecrm_resolve_sql``).
 
-        The customers' touches are read once, joined to the targets and
-        aggregated per target row (no grouping of the keys beforehand, no
-        array of them to unnest after: a customer reached by two keys or two
-        contacts is two rows, each aggregating all its touches, a few rows of
-        the window each; grouping every batch per customer first cost more, as
-        measured on a batch of 100k) with one set of filtered aggregates
-        per rule (no row multiplied by the number of rules): the count in the window,
+        The customers' touches are read once, joined to the customers and
+        aggregated per customer with one set of filtered aggregates per rule
+        (no row multiplied by the number of rules): the count in the window,
         its oldest touch, the last touch inside the gap. The planner estimates
         the customers from the partners' statistics: a small batch reads one
         range per customer of the covering index
         ``ecrm_interaction_pressure_cover_idx`` (nested loop), a batch of most
-        customers the log once, in the index's order (merge join, then a
-        hash aggregate);
+        customers the log once, in the index's order (merge join, no sort);
         the customers without a touch join the aggregates afterwards. Only
         customers at, or one message from, a rule's maximum need the window's
         newest dates (a short backward index range each). The rules are few
@@ -409,7 +405,8 @@ class EcrmPressureRule(models.Model):
         """
         if not limits:
             return SQL(
-                "SELECT t.key, t.partner_id, NULL::int, NULL::float, NULL::int FROM (%s) t",
+                "SELECT k.key, t.partner_id, NULL::int, NULL::float, NULL::int"
+                " FROM (%s) t CROSS JOIN LATERAL unnest(t.keys) AS k(key)",
                 targets,
             )
         personal_channel = next((limit[2] for limit in limits if limit[0] is None), None)
@@ -464,29 +461,29 @@ class EcrmPressureRule(models.Model):
         # order); the others join without figures (every limit counts touches)
         touches = SQL(
             """, touches AS (
-               SELECT c.partner_id, c.contact_id, %(aggregates)s
+               SELECT c.partner_id, %(aggregates)s
                  FROM customers c
                  JOIN ecrm_interaction i ON i.commercial_partner_id = c.partner_id
                 WHERE i.company_id = %(company)s
                   AND i.category = %(category)s
                   AND i.direction = 'outbound'
                   AND i.date > %(since)s
-                GROUP BY c.partner_id, c.contact_id)""",
+                GROUP BY c.partner_id)""",
             aggregates=SQL(", ").join(aggregates),
             company=company.id,
             category=category,
             since=since,
         )
-        joins.insert(0, SQL("LEFT JOIN touches t ON t.contact_id = c.contact_id AND t.partner_id = c.partner_id"))
+        joins.insert(0, SQL("LEFT JOIN touches t ON t.partner_id = c.partner_id"))
         return SQL(
             """
             WITH customers AS MATERIALIZED (%(targets)s)%(personal)s%(touches)s
-            SELECT s.key, s.partner_id, s.best[1]::int AS capacity,
+            SELECT unnest(s.keys) AS key, s.partner_id, s.best[1]::int AS capacity,
                    -s.best[2] AS blocked_until, s.best[3]::int AS rule
               FROM (
-                SELECT f.key, f.partner_id, LEAST(%(candidates)s) AS best
+                SELECT f.partner_id, f.keys, LEAST(%(candidates)s) AS best
                   FROM (
-                    SELECT c.key, c.partner_id, %(figures)s
+                    SELECT c.partner_id, c.keys, %(figures)s
                       FROM customers c
                       %(joins)s
                     OFFSET 0) f
