@@ -349,6 +349,18 @@ def test_targets_summary_gives_each_issue_target_its_verdict():
             "meets_targets": {"filter_queries": True, "filter_over_floor": False},
         },
         "escalation": {"error": "boom"},
+        "api": {
+            "created_per_s": 35.1,
+            "latency_p99_ms": 8567.9,
+            "error_count": 0,
+            "created_equals_acknowledged": True,
+            "meets_targets": {
+                "created_per_s": False,
+                "p99": False,
+                "errors": True,
+                "created_equals_acknowledged": True,
+            },
+        },
     }
     rows = {row["what"]: row for row in benchlib.targets_summary(sections)}
     assert rows["RFM daily run / floor"]["verdict"] == "met"
@@ -359,6 +371,12 @@ def test_targets_summary_gives_each_issue_target_its_verdict():
     assert rows["pressure filter / floor"]["verdict"] == "MISSED"
     assert rows["escalation cron none due / 1k due"]["verdict"] == "not run"
     assert rows["360 form queries, biggest - small customer"]["verdict"] == "not run"
+    assert rows["escalation cron, 1k due / idiom's scan of the open cases"]["verdict"] == "not run"
+    assert rows["API cases created per second (2 workers, 50 clients)"]["verdict"] == "MISSED"
+    assert rows["API cases created per second (2 workers, 50 clients)"]["measured"] == 35.1
+    assert rows["API latency p99 (ms)"]["verdict"] == "MISSED"
+    assert rows["API errors after retries"]["verdict"] == "met"
+    assert rows["API cases created == acknowledged"]["verdict"] == "met"
     table = dict(benchlib.targets_rows(benchlib.targets_summary(sections)))
     assert table["target #4: RFM idiom / daily run"] == "29x  (target >= 100x: MISSED)"
 
@@ -489,3 +507,23 @@ def test_cpu_snapshot_reads_this_machine():
         "API load: connections dropped at a full accept queue",
         "API load: cases/s the cores allow at that cost",
     ]
+
+
+def test_load_targets_mark_each_of_issue_20s_api_targets():
+    run = {
+        "created_per_s": 50.2,
+        "latency_ms": {"p99": 1999.0},
+        "error_count": 0,
+        "created_equals_acknowledged": True,
+    }
+    assert load.targets(run)["meets_targets"] == {
+        "created_per_s": True,
+        "p99": True,
+        "errors": True,
+        "created_equals_acknowledged": True,
+    }
+    slow = dict(run, created_per_s=49.9, latency_ms={"p99": 2000.5}, error_count=1, created_equals_acknowledged=False)
+    assert load.targets(slow)["meets_targets"] == dict.fromkeys(
+        ("created_per_s", "p99", "errors", "created_equals_acknowledged"), False
+    )
+    assert load.targets(dict(run, created_per_s=None, latency_ms={"p99": None}))["meets_targets"]["p99"] is False
