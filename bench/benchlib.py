@@ -443,6 +443,10 @@ TARGET_SPECS = [
 ]
 
 
+# The unit of a measured value that is not a ratio (by its key in the section).
+TARGET_UNITS = {"created_per_s": "cases/s", "latency_p99_ms": "ms", "error_count": "", "filter_queries": ""}
+
+
 def targets_summary(sections):
     """One row per issue target: measured value and verdict (met / MISSED /
     no bound / not run)."""
@@ -453,9 +457,10 @@ def targets_summary(sections):
             rows.append({"issue": issue, "what": what, "target": target, "measured": None, "verdict": "not run"})
             continue
         met = (result.get("meets_targets") or {}).get(verdict_key) if verdict_key else None
-        rows.append(
-            {"issue": issue, "what": what, "target": target, "measured": result.get(key), "verdict": verdict(met)}
-        )
+        row = {"issue": issue, "what": what, "target": target, "measured": result.get(key), "verdict": verdict(met)}
+        if key in TARGET_UNITS:
+            row["unit"] = TARGET_UNITS[key]
+        rows.append(row)
     return rows
 
 
@@ -464,10 +469,14 @@ def targets_rows(summary):
     out = []
     for row in summary:
         measured = row["measured"]
-        if isinstance(measured, float):
-            measured = fmt_ratio(measured)
+        if isinstance(measured, bool):
+            measured = "yes" if measured else "no"
         elif measured is None:
             measured = "n/a"
+        elif "unit" in row:
+            measured = f"{measured:,.1f} {row['unit']}".rstrip() if isinstance(measured, float) else f"{measured}"
+        elif isinstance(measured, float):
+            measured = fmt_ratio(measured)
         out.append((f"target {row['issue']}: {row['what']}", f"{measured}  (target {row['target']}: {row['verdict']})"))
     return out
 

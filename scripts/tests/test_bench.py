@@ -379,6 +379,12 @@ def test_targets_summary_gives_each_issue_target_its_verdict():
     assert rows["API cases created == acknowledged"]["verdict"] == "met"
     table = dict(benchlib.targets_rows(benchlib.targets_summary(sections)))
     assert table["target #4: RFM idiom / daily run"] == "29x  (target >= 100x: MISSED)"
+    assert table["target #20: API cases created per second (2 workers, 50 clients)"] == (
+        "35.1 cases/s  (target >= 50: MISSED)"
+    )
+    assert table["target #20: API latency p99 (ms)"] == "8,567.9 ms  (target <= 2000: MISSED)"
+    assert table["target #20: API errors after retries"] == "0  (target 0: met)"
+    assert table["target #20: API cases created == acknowledged"] == "yes  (target the same cases: met)"
 
 
 def test_markdown_table_escapes_pipes():
